@@ -1,0 +1,61 @@
+# The two commands of the README: `make run` (set up and serve) and `make test` (set up and test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# The newest Python 3.12+ on the machine (pyenv's shims honour .python-version).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.14 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint install install-dev browser serve bench clean
+
+$(VENV)/bin/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (see README.md)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Dependencies are reinstalled only when pyproject.toml or constraints.txt change.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -c constraints.txt .
+	rm -rf build *.egg-info
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -c constraints.txt '.[dev]'
+	rm -rf build *.egg-info
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Debian's Chromium for the browser tests (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }; }
+
+run: install
+	$(PY) manage.py check
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_accounts data/demo_accounts.csv
+	$(PY) -m portal.serve
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy portal accounts enrollment security
+	$(VENV)/bin/bandit -q -c pyproject.toml -r portal accounts enrollment security --severity-level medium
+	$(PY) manage.py makemigrations --check --dry-run
+	PORTAL_ENV=production SECRET_KEY=ci-$$(printf 'x%.0s' {1..60}) PORTAL_IDENTITY_KEY=ci-$$(printf 'y%.0s' {1..40}) \
+		ALLOWED_HOSTS=portal.example REDIS_URL=redis://127.0.0.1:6379/0 EMAIL_HOST=smtp.example \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+test: install-dev browser lint
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,135 @@
+"""Every PORTAL_* setting, typed and documented, read at access time.
+
+Apps read policy only through `portal.conf.portal` so tests can change any value with
+pytest-django's `settings` fixture and see the change immediately.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+
+class PortalSettings:
+    @property
+    def lender_name(self) -> str:
+        """The lender's display name (white label)."""
+        return str(settings.PORTAL_LENDER_NAME)
+
+    @property
+    def support_phone(self) -> str:
+        return str(settings.PORTAL_SUPPORT_PHONE)
+
+    @property
+    def support_hours(self) -> str:
+        return str(settings.PORTAL_SUPPORT_HOURS)
+
+    @property
+    def identity_key(self) -> bytes:
+        """Key of the HMAC under which identity data (TIN digits, birth date) is stored."""
+        return str(settings.PORTAL_IDENTITY_KEY).encode()
+
+    @property
+    def trusted_proxy_count(self) -> int:
+        """How many proxies in front of the portal append to X-Forwarded-For (0: none)."""
+        return int(settings.PORTAL_TRUSTED_PROXY_COUNT)
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where the local default writes one file per outgoing email or text message."""
+        return Path(settings.PORTAL_OUTBOX_DIR)
+
+    @property
+    def sms_backend(self) -> str:
+        return str(settings.PORTAL_SMS_BACKEND)
+
+    @property
+    def password_min_length(self) -> int:
+        return int(settings.PORTAL_PASSWORD_MIN_LENGTH)
+
+    @property
+    def session_idle_seconds(self) -> int:
+        """A signed-in session ends after this long without a request."""
+        return int(settings.PORTAL_SESSION_IDLE_SECONDS)
+
+    @property
+    def session_max_seconds(self) -> int:
+        """A signed-in session ends this long after login whatever the activity."""
+        return int(settings.SESSION_COOKIE_AGE)
+
+    @property
+    def enrollment_idle_seconds(self) -> int:
+        return int(settings.PORTAL_ENROLLMENT_IDLE_SECONDS)
+
+    @property
+    def verify_max_failures(self) -> int:
+        """Failed identity verifications allowed per account number or VIN in the window."""
+        return int(settings.PORTAL_VERIFY_MAX_FAILURES)
+
+    @property
+    def verify_window_seconds(self) -> int:
+        return int(settings.PORTAL_VERIFY_WINDOW_SECONDS)
+
+    @property
+    def verify_ip_rate(self) -> str:
+        """django-ratelimit rate for identity verification attempts per client IP."""
+        return str(settings.PORTAL_VERIFY_IP_RATE)
+
+    @property
+    def login_ip_rate(self) -> str:
+        """django-ratelimit rate for password, answer and code attempts per client IP."""
+        return str(settings.PORTAL_LOGIN_IP_RATE)
+
+    @property
+    def step_up_policy(self) -> str:
+        """What an unregistered device must pass: "question+code", "code" or "question"."""
+        return str(settings.PORTAL_STEP_UP_POLICY)
+
+    @property
+    def lockout_threshold(self) -> int:
+        return int(settings.PORTAL_LOCKOUT_THRESHOLD)
+
+    @property
+    def lockout_seconds(self) -> int:
+        return int(settings.PORTAL_LOCKOUT_SECONDS)
+
+    @property
+    def code_ttl_seconds(self) -> int:
+        return int(settings.PORTAL_CODE_TTL_SECONDS)
+
+    @property
+    def code_max_attempts(self) -> int:
+        return int(settings.PORTAL_CODE_MAX_ATTEMPTS)
+
+    @property
+    def code_resend_seconds(self) -> int:
+        return int(settings.PORTAL_CODE_RESEND_SECONDS)
+
+    @property
+    def device_lifetime_days(self) -> int:
+        return int(settings.PORTAL_DEVICE_LIFETIME_DAYS)
+
+    @property
+    def device_max_per_user(self) -> int:
+        return int(settings.PORTAL_DEVICE_MAX_PER_USER)
+
+    @property
+    def reauth_seconds(self) -> int:
+        """Sensitive profile changes need the password again after this long."""
+        return int(settings.PORTAL_REAUTH_SECONDS)
+
+    @property
+    def admin_path(self) -> str:
+        return str(settings.PORTAL_ADMIN_PATH)
+
+    @property
+    def event_retention_days(self) -> int:
+        return int(settings.PORTAL_EVENT_RETENTION_DAYS)
+
+    @property
+    def esign_version(self) -> str:
+        return str(settings.PORTAL_ESIGN_VERSION)
+
+
+portal = PortalSettings()

@@ -1,0 +1,11 @@
+from django.http import HttpRequest
+
+from portal.conf import portal
+
+
+def lender(request: HttpRequest) -> dict[str, str]:
+    return {
+        "lender_name": portal.lender_name,
+        "support_phone": portal.support_phone,
+        "support_hours": portal.support_hours,
+    }

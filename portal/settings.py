@@ -1,0 +1,284 @@
+"""Django settings, read from the environment in this one place and validated at start-up.
+
+See README.md ("Configuration") for every variable. PORTAL_* values are read by the apps only
+through portal.conf.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.utils.csp import CSP
+
+from portal import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.text("PORTAL_VAR_DIR") or BASE_DIR / "var")
+
+PORTAL_ENV = env.choice("PORTAL_ENV", "local", ("local", "production"))
+PRODUCTION = PORTAL_ENV == "production"
+
+SECRET_KEY = env.local_secret(
+    "SECRET_KEY", VAR_DIR / "secret_key", production=PRODUCTION, min_length=50
+)
+# Identity data (TIN digits, date of birth) is stored only as an HMAC under this key, which lives
+# outside the database, so a copy of the database alone does not reveal it.
+PORTAL_IDENTITY_KEY = env.local_secret(
+    "PORTAL_IDENTITY_KEY", VAR_DIR / "identity_key", production=PRODUCTION
+)
+DEBUG = env.boolean("DEBUG", default=False)
+if PRODUCTION and DEBUG:
+    raise env.ConfigError("DEBUG", "must be off when PORTAL_ENV=production")
+
+ALLOWED_HOSTS = env.csv_list("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]")
+if not ALLOWED_HOSTS:
+    raise env.ConfigError("ALLOWED_HOSTS", "must list the portal's host names in production")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.forms",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_ratelimit",
+    "portal",
+    "security",
+    "accounts",
+    "enrollment",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.RefuseTraceMiddleware",
+    "portal.middleware.ClientIPMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.middleware.SessionTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "portal.middleware.NoStoreWhenSignedInMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "security:login"
+LOGIN_REDIRECT_URL = "accounts:vehicles"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "portal.context_processors.lender",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env.url(
+    "DATABASE_URL",
+    ("sqlite", "postgres", "postgresql"),
+    default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}",
+)
+try:
+    _database = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+except ValueError as exc:
+    raise env.ConfigError("DATABASE_URL", f"is not a database URL ({exc})") from None
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
+    # read-then-write transactions queue on the busy timeout instead of failing "database is
+    # locked" (platform notes: 46-86 % failures under 16 clients without these).
+    _database["CONN_MAX_AGE"] = 0
+    _database["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    Path(_database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, sessions, rate limits ---------------------------------------------------------------
+REDIS_URL = env.url("REDIS_URL", ("redis", "rediss", "unix"))
+if PRODUCTION and not REDIS_URL:
+    # Several server processes must share one atomic store for limits and sessions.
+    raise env.ConfigError("REDIS_URL", "must be set when PORTAL_ENV=production")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+else:
+    # The embedded default runs one server process, so a process-local cache is shared by every
+    # request it serves; django-ratelimit's checks flag it because it is not shared between
+    # processes, which is exactly why production requires REDIS_URL.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+RATELIMIT_IP_META_KEY = "portal.net.client_ip_for_ratelimit"
+RATELIMIT_VIEW = "portal.views.too_many_attempts"
+RATELIMIT_FAIL_OPEN = False
+
+SESSION_COOKIE_NAME = "__Host-session"
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = (
+    12 * 60 * 60
+)  # the absolute limit; the idle limit is PORTAL_SESSION_IDLE_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_NAME = "__Host-csrftoken"
+CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+
+# --- HTTPS and headers --------------------------------------------------------------------------
+PORTAL_TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, maximum=5)
+if PORTAL_TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = True
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+# --- Passwords ----------------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "portal.hashers.PortalArgon2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+PORTAL_PASSWORD_MIN_LENGTH = 15
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "security.passwords.LengthValidator"},
+    {"NAME": "security.passwords.SimilarityValidator"},
+    {"NAME": "security.passwords.BlocklistValidator"},
+    {"NAME": "security.passwords.StrengthValidator"},
+]
+
+# --- Email and text messages --------------------------------------------------------------------
+PORTAL_OUTBOX_DIR = Path(env.text("PORTAL_OUTBOX_DIR") or VAR_DIR / "outbox")
+_email_host = env.text("EMAIL_HOST")
+if _email_host:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email_host,
+                "port": env.integer("EMAIL_PORT", 587, minimum=1, maximum=65535),
+                "username": env.text("EMAIL_HOST_USER"),
+                "password": env.text("EMAIL_HOST_PASSWORD"),
+                "use_tls": env.boolean("EMAIL_USE_TLS", default=True),
+                "timeout": 10,
+            },
+        }
+    }
+elif PRODUCTION:
+    raise env.ConfigError("EMAIL_HOST", "must be set when PORTAL_ENV=production")
+else:
+    MAILERS = {"default": {"BACKEND": "portal.outbox.OutboxEmailBackend"}}
+DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL") or "no-reply@portal.example"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+PORTAL_SMS_BACKEND = env.text("SMS_BACKEND") or "portal.outbox.OutboxSmsBackend"
+
+# --- The lender (white label) -------------------------------------------------------------------
+PORTAL_LENDER_NAME = env.text("PORTAL_LENDER_NAME") or "Example Auto Finance"
+PORTAL_SUPPORT_PHONE = env.text("PORTAL_SUPPORT_PHONE") or "1-800-555-0142"
+PORTAL_SUPPORT_HOURS = (
+    env.text("PORTAL_SUPPORT_HOURS")
+    or "Monday to Friday 8 a.m. to 9 p.m., Saturday 9 a.m. to 5 p.m. ET"
+)
+PORTAL_ADMIN_PATH = env.text("PORTAL_ADMIN_PATH") or "support-console/"
+if not PORTAL_ADMIN_PATH.endswith("/") or PORTAL_ADMIN_PATH.startswith("/"):
+    raise env.ConfigError("PORTAL_ADMIN_PATH", "must be a relative path ending in '/', e.g. staff/")
+
+# --- Policy (see portal/conf.py for what each means) -------------------------------------------
+PORTAL_SESSION_IDLE_SECONDS = 15 * 60
+PORTAL_ENROLLMENT_IDLE_SECONDS = 15 * 60
+PORTAL_VERIFY_MAX_FAILURES = 3
+PORTAL_VERIFY_WINDOW_SECONDS = 24 * 60 * 60
+PORTAL_VERIFY_IP_RATE = "20/h"
+PORTAL_LOGIN_IP_RATE = "20/m"
+PORTAL_STEP_UP_POLICY = env.choice(
+    "PORTAL_STEP_UP_POLICY", "question+code", ("question+code", "code", "question")
+)
+PORTAL_LOCKOUT_THRESHOLD = 5
+PORTAL_LOCKOUT_SECONDS = 30 * 60
+PORTAL_CODE_TTL_SECONDS = 5 * 60
+PORTAL_CODE_MAX_ATTEMPTS = 5
+PORTAL_CODE_RESEND_SECONDS = 30
+PORTAL_DEVICE_LIFETIME_DAYS = 180
+PORTAL_DEVICE_MAX_PER_USER = 10
+PORTAL_REAUTH_SECONDS = 5 * 60
+PORTAL_EVENT_RETENTION_DAYS = 2 * 365
+PORTAL_ESIGN_VERSION = "2026-11"
+
+# --- Static files, i18n, logging ----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "America/New_York"
+USE_I18N = False
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    # Request bodies never reach the logs; django.request logs only method, path and status.
+    "loggers": {"django.security.DisallowedHost": {"level": "ERROR"}},
+}
+
+FORM_RENDERER = "portal.forms.PortalFormRenderer"

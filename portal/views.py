@@ -1,0 +1,83 @@
+"""Pages anyone can see, the health check, and the project's error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from portal.help import search_faq
+
+logger = logging.getLogger(__name__)
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html")
+
+
+@require_safe
+def help_center(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    return render(
+        request, "portal/help_center.html", {"query": query, "sections": search_faq(query)}
+    )
+
+
+@require_safe
+def security_center(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/security_center.html")
+
+
+@require_safe
+def contact(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/contact.html")
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For the load balancer: 200 when the database and the cache both answer, else 503."""
+    checks = {"database": "ok", "cache": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        logger.exception("health check: database unavailable")
+        checks["database"] = "unavailable"
+    try:
+        cache.set("healthz", "1", 5)
+        if cache.get("healthz") != "1":
+            raise RuntimeError("cache did not return what was stored")
+    except Exception:
+        logger.exception("health check: cache unavailable")
+        checks["cache"] = "unavailable"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )
+
+
+def too_many_attempts(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "portal/too_many_attempts.html", status=429)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "portal/csrf_failure.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "portal/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/500.html", status=500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/503.html", status=503)

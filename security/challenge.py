@@ -1,0 +1,50 @@
+"""Challenge questions: the list customers choose from, and answer normalising and hashing.
+
+Answers are compared ignoring case, surrounding and repeated spaces (and Unicode look-alikes via
+NFKC), then hashed like passwords. They are never a second factor on their own.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.contrib.auth.hashers import check_password, make_password
+
+QUESTIONS: dict[str, str] = {
+    "first_car": "What was the make and model of your first car?",
+    "childhood_street": "What was the name of the street you grew up on?",
+    "first_pet": "What was the name of your first pet?",
+    "elementary_school": "What was the name of your elementary school?",
+    "first_job_city": "In what city did you have your first job?",
+    "parents_met_city": "In what city did your parents meet?",
+    "childhood_friend": "What is the first name of your childhood best friend?",
+    "first_concert": "What was the first concert you attended?",
+    "favorite_teacher": "What was the last name of your favorite teacher?",
+    "oldest_cousin": "What is the first name of your oldest cousin?",
+    "honeymoon_city": "In what city did you spend your honeymoon?",
+    "first_phone_last4": "What were the last four digits of your first phone number?",
+}
+
+MIN_ANSWER_LENGTH = 3
+REQUIRED_QUESTIONS = 3
+
+
+def question_text(key: str) -> str:
+    return QUESTIONS.get(key, "")
+
+
+def question_choices() -> list[tuple[str, str]]:
+    return list(QUESTIONS.items())
+
+
+def normalize_answer(answer: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", answer or "").casefold().split())
+
+
+def hash_answer(answer: str) -> str:
+    return make_password(normalize_answer(answer))
+
+
+def answer_matches(answer: str, answer_hash: str) -> bool:
+    """Constant-time comparison through Django's hashers (no rehash-on-check saving)."""
+    return check_password(normalize_answer(answer), answer_hash)

@@ -1,0 +1,28 @@
+"""Recording security events. Callers pass only what is safe to keep: no secrets, no identity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from security.models import SecurityEvent
+from security.user_agents import device_name
+
+
+def record_event(
+    kind: str,
+    *,
+    user: Any = None,
+    request: HttpRequest | None = None,
+    detail: str = "",
+) -> SecurityEvent:
+    ip = getattr(request, "client_ip", None) if request is not None else None
+    agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user if user is not None and getattr(user, "pk", None) else None,
+        ip=ip,
+        device=device_name(agent) if request is not None else "",
+        detail=detail[:200],
+    )

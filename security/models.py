@@ -1,0 +1,208 @@
+"""What sign-in security remembers: challenge answers, devices, counters, codes and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ChallengeAnswer(models.Model):
+    """One of a customer's challenge questions; the answer only as a slow salted hash."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_answers"
+    )
+    question = models.CharField(max_length=40)  # a key of security.challenge.QUESTIONS
+    answer_hash = models.CharField(max_length=255)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "question"], name="one_answer_per_question")
+        ]
+        ordering = ["id"]
+
+
+class RegisteredDevice(models.Model):
+    """A browser the customer chose to remember. The cookie holds a random token; only its
+    SHA-256 is stored, so a copy of the database cannot be replayed as a cookie."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registered_devices"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # A registered device keeps its own failure count, so failures elsewhere cannot lock it.
+    failure_count = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_used_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SignInLock(models.Model):
+    """Consecutive failures from unregistered clients, per username (known or not).
+
+    Keyed by an HMAC of the normalised username so unknown usernames lock exactly like real ones
+    and the table reveals no usernames.
+    """
+
+    username_key = models.CharField(max_length=64, unique=True)
+    failure_count = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class IdentityVerificationThrottle(models.Model):
+    """Failed identity verifications per account number or VIN tried (NIST 800-63A)."""
+
+    reference_key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    window_started_at = models.DateTimeField(default=timezone.now)
+
+
+class SecurityCode(models.Model):
+    """A one-time security code, bound to one flow (a login attempt, a recovery, a contact
+    change). Only an HMAC of the code is stored."""
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", "Login"
+        RECOVERY = "recovery", "Password recovery"
+        CONTACT = "contact", "Contact change"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_codes"
+    )
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    flow_id = models.CharField(max_length=64, db_index=True)  # the attempt this code belongs to
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    destination = models.CharField(max_length=254)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    wrong_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+
+class BackupCode(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="backup_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class ActionToken(models.Model):
+    """A single-use link token ("This wasn't me"); stored as SHA-256, looked up by hash."""
+
+    class Purpose(models.TextChoices):
+        NOT_ME = "not_me", "This wasn't me"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_tokens"
+    )
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class AppendOnlyError(Exception):
+    """Security events and audit rows are never changed or deleted, only purged by age."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("append-only: rows cannot be updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("append-only: rows cannot be deleted")
+
+    def purge_before(self, cutoff: Any) -> int:
+        """The retention purge: the one way rows leave the table."""
+        deleted, _ = models.QuerySet.delete(self.filter(created_at__lt=cutoff))
+        return deleted
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("append-only: rows cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("append-only: rows cannot be deleted")
+
+
+class SecurityEvent(AppendOnlyModel):
+    """Something security-relevant that happened to an online account (or a username tried).
+
+    Never holds passwords, answers, codes or identity data.
+    """
+
+    class Kind(models.TextChoices):
+        ENROLLED = "enrolled", "Enrolled"
+        VERIFY_FAILED = "verify_failed", "Identity verification failed"
+        VERIFY_LIMITED = "verify_limited", "Identity verification refused (too many attempts)"
+        LOGIN_SUCCEEDED = "login_ok", "Logged in"
+        LOGIN_FAILED = "login_failed", "Wrong username or password"
+        LOCKED = "locked", "Online access locked"
+        STEP_UP_SHOWN = "stepup_shown", "Extra verification requested"
+        STEP_UP_PASSED = "stepup_passed", "Extra verification passed"
+        STEP_UP_FAILED = "stepup_failed", "Extra verification failed"
+        CODE_SENT = "code_sent", "Security code sent"
+        DEVICE_REGISTERED = "device_added", "Device registered"
+        DEVICE_REMOVED = "device_removed", "Registered device removed"
+        LOGGED_OUT = "logout", "Logged out"
+        RECOVERY_REQUESTED = "recovery_req", "Account recovery requested"
+        RECOVERY_COMPLETED = "recovery_done", "Account recovery completed"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        QUESTIONS_CHANGED = "questions_changed", "Challenge questions changed"
+        CONTACT_CHANGED = "contact_changed", "Contact information changed"
+        TWO_STEP_CHANGED = "two_step_changed", "Two-step verification changed"
+        VEHICLE_ADDED = "vehicle_added", "Vehicle added"
+        NOT_ME = "not_me", "Reported \u201cThis wasn\u2019t me\u201d"
+        UNLOCKED = "unlocked", "Online access unlocked by support"
+        DISABLED = "disabled", "Online access disabled by support"
+        ENABLED = "enabled", "Online access enabled by support"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="security_events",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    device = models.CharField(max_length=100, blank=True)  # "Chrome on Windows"
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"

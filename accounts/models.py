@@ -78,7 +78,6 @@ class User(AbstractUser):
     # Set by support: the customer must choose new challenge questions before anything else.
     must_reset_challenge_questions = models.BooleanField(default=False)
 
-
     class Meta:
         constraints = [models.UniqueConstraint(Lower("username"), name="unique_username_any_case")]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("contact/", views.contact, name="contact"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("security.urls")),
+    path("", include("security.recovery_urls")),
     path("enroll/", include("enrollment.urls")),
     path("my/", include("accounts.urls")),
     path(portal.admin_path, admin.site.urls),

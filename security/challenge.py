@@ -7,8 +7,12 @@ NFKC), then hashed like passwords. They are never a second factor on their own.
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.hashers import check_password, make_password
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 QUESTIONS: dict[str, str] = {
     "first_car": "What was the make and model of your first car?",
@@ -50,7 +54,7 @@ def answer_matches(answer: str, answer_hash: str) -> bool:
     return check_password(normalize_answer(answer), answer_hash)
 
 
-def challenge_answers_set(*, user: object, answers: list[tuple[str, str]]) -> None:
+def challenge_answers_set(*, user: User, answers: list[tuple[str, str]]) -> None:
     """Replaces the user's challenge questions with `answers` ([(question_key, answer)]).
 
     Hashes every answer before opening the write transaction (SQLite serialises writers, and a

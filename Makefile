@@ -50,7 +50,8 @@ lint: install-dev
 	$(VENV)/bin/mypy portal accounts enrollment security
 	$(VENV)/bin/bandit -q -c pyproject.toml -r portal accounts enrollment security --severity-level medium
 	$(PY) manage.py makemigrations --check --dry-run
-	PORTAL_ENV=production SECRET_KEY=ci-$$(printf 'x%.0s' {1..60}) PORTAL_IDENTITY_KEY=ci-$$(printf 'y%.0s' {1..40}) \
+	PORTAL_ENV=production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		PORTAL_IDENTITY_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))') \
 		ALLOWED_HOSTS=portal.example REDIS_URL=redis://127.0.0.1:6379/0 EMAIL_HOST=smtp.example \
 		$(PY) manage.py check --deploy --fail-level WARNING
 

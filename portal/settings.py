@@ -117,6 +117,8 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+SILENCED_SYSTEM_CHECKS = ["security.W021"]  # see SECURE_HSTS_PRELOAD
+
 # --- Cache, sessions, rate limits ---------------------------------------------------------------
 REDIS_URL = env.url("REDIS_URL", ("redis", "rediss", "unix"))
 if PRODUCTION and not REDIS_URL:
@@ -138,7 +140,7 @@ else:
     # processes, which is exactly why production requires REDIS_URL.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 RATELIMIT_IP_META_KEY = "portal.net.client_ip_for_ratelimit"
 RATELIMIT_VIEW = "portal.views.too_many_attempts"
@@ -166,6 +168,8 @@ SECURE_SSL_REDIRECT = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Preloading commits the lender's whole domain, irreversibly for months: a decision for the
+# lender's operations team, not a default (hence security.W021 is silenced below).
 SECURE_HSTS_PRELOAD = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -256,6 +260,7 @@ PORTAL_ESIGN_VERSION = "2026-11"
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing directory
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -216,7 +216,9 @@ if _email_host:
             },
         }
     }
-elif PRODUCTION:
+elif PRODUCTION and not env.text("PORTAL_OUTBOX_DIR"):
+    # Production sends real email; only an explicit outbox directory (a benchmark, a staging
+    # host) may stand in for SMTP there.
     raise env.ConfigError("EMAIL_HOST", "must be set when PORTAL_ENV=production")
 else:
     MAILERS = {"default": {"BACKEND": "portal.outbox.OutboxEmailBackend"}}

@@ -7,6 +7,7 @@ points (manage.py, portal.serve, wsgi) print it and exit instead of showing a tr
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlparse
@@ -60,6 +61,13 @@ def choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = text(name, default) or default
     if value not in choices:
         raise ConfigError(name, f"must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def pattern(name: str, default: str, regex: str, example: str) -> str:
+    value = text(name) or default
+    if not re.match(regex, value):
+        raise ConfigError(name, f"must look like {example}, not {value!r}")
     return value
 
 

@@ -242,8 +242,10 @@ PORTAL_SESSION_IDLE_SECONDS = 15 * 60
 PORTAL_ENROLLMENT_IDLE_SECONDS = 15 * 60
 PORTAL_VERIFY_MAX_FAILURES = 3
 PORTAL_VERIFY_WINDOW_SECONDS = 24 * 60 * 60
-PORTAL_VERIFY_IP_RATE = "20/h"
-PORTAL_LOGIN_IP_RATE = "20/m"
+# Per client IP; raise them only where many customers share one address (or for benchmarks).
+_RATE = r"^\d+/\d*[smhd]$"
+PORTAL_VERIFY_IP_RATE = env.pattern("PORTAL_VERIFY_IP_RATE", "20/h", _RATE, "e.g. 20/h")
+PORTAL_LOGIN_IP_RATE = env.pattern("PORTAL_LOGIN_IP_RATE", "20/m", _RATE, "e.g. 20/m")
 PORTAL_STEP_UP_POLICY = env.choice(
     "PORTAL_STEP_UP_POLICY", "question+code", ("question+code", "code", "question")
 )

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from portal.conf import portal
 from portal.help import search_faq
 
 logger = logging.getLogger(__name__)
@@ -24,19 +25,28 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def help_center(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
+    sections = search_faq(query)
     return render(
-        request, "portal/help_center.html", {"query": query, "sections": search_faq(query)}
+        request,
+        "portal/help_center.html",
+        {
+            "query": query,
+            "sections": sections,
+            "match_count": sum(len(section.faqs) for section in sections),
+        },
     )
 
 
 @require_safe
 def security_center(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/security_center.html")
+    return render(
+        request, "portal/security_center.html", {"password_min": portal.password_min_length}
+    )
 
 
 @require_safe
 def contact(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/contact.html")
+    return render(request, "portal/contact.html", {"lockout_minutes": portal.lockout_seconds // 60})
 
 
 @never_cache

@@ -1,0 +1,1 @@
+"""Use cases of sign-in security, one module each (login, recovery, "This wasn't me")."""

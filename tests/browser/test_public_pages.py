@@ -50,3 +50,12 @@ def test_help_center_search_works_without_javascript(browser, live_server):
         expect(page.get_by_text("No answers match")).to_be_visible()
     finally:
         context.close()
+
+
+def test_header_enroll_now_button_text_differs_from_its_background(page):
+    page.goto("/")
+    button = page.get_by_role("navigation", name="Account").get_by_role("link", name="Enroll Now")
+    colour, background = button.evaluate(
+        "el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]"
+    )
+    assert colour != background

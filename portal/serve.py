@@ -28,13 +28,15 @@ def _demo_customer(path: Path) -> str:
     )
 
 
-def gunicorn_arguments(*, port: int, host: str, cert: Path, key: Path, workers: int) -> list[str]:
+def gunicorn_arguments(
+    *, port: int, host: str, tls: tuple[Path, Path] | None, workers: int
+) -> list[str]:
+    tls_arguments = [f"--certfile={tls[0]}", f"--keyfile={tls[1]}"] if tls else []
     return [
         "gunicorn",
         "portal.wsgi:application",
         f"--bind={host}:{port}",
-        f"--certfile={cert}",
-        f"--keyfile={key}",
+        *tls_arguments,
         f"--workers={workers}",
         "--worker-class=gthread",
         # Threads keep TLS connections alive between requests; sync workers would pay a new
@@ -66,20 +68,25 @@ def main() -> None:
         workers = env.integer("WEB_CONCURRENCY", 2 if settings.REDIS_URL else 1, minimum=1)
         if workers > 1 and not settings.REDIS_URL:
             raise ConfigError("WEB_CONCURRENCY", "above 1 needs REDIS_URL (shared rate limits)")
+        # Behind a TLS-terminating proxy (see deploy/) the instances speak plain HTTP on loopback.
+        serve_tls = env.boolean("PORTAL_SERVE_TLS", default=True)
+        if not serve_tls and not settings.PORTAL_TRUSTED_PROXY_COUNT:
+            raise ConfigError("PORTAL_SERVE_TLS", "off needs TRUSTED_PROXY_COUNT (the TLS proxy)")
         cert_file, key_file = env.text("TLS_CERT_FILE"), env.text("TLS_KEY_FILE")
         if bool(cert_file) != bool(key_file):
             raise ConfigError("TLS_CERT_FILE", "and TLS_KEY_FILE must be set together")
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         sys.exit(2)
+    tls: tuple[Path, Path] | None = None
     if cert_file:
-        cert, key = Path(cert_file), Path(key_file)
-    else:
+        tls = Path(cert_file), Path(key_file)
+    elif serve_tls:
         from portal.tls import ensure_localhost_certificate
 
-        cert, key = ensure_localhost_certificate(settings.VAR_DIR / "tls")
+        tls = ensure_localhost_certificate(settings.VAR_DIR / "tls")
 
-    url = f"https://localhost:{port}/"
+    url = f"https://localhost:{port}/" if tls else f"http://{host}:{port}/ (behind the TLS proxy)"
     print(
         f"\n{settings.PORTAL_LENDER_NAME} customer portal\n"
         f"  Serving {url} (self-signed certificate for localhost: accept it once in the browser)\n"
@@ -91,7 +98,7 @@ def main() -> None:
     )
     from gunicorn.app.wsgiapp import run
 
-    sys.argv = gunicorn_arguments(port=port, host=host, cert=cert, key=key, workers=workers)
+    sys.argv = gunicorn_arguments(port=port, host=host, tls=tls, workers=workers)
     run()
 
 

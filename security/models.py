@@ -41,6 +41,7 @@ class RegisteredDevice(models.Model):
     # A registered device keeps its own failure count, so failures elsewhere cannot lock it.
     failure_count = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    failures_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_used_at"]

@@ -1,0 +1,246 @@
+"""One-time security codes sent by email or text message.
+
+A code is 6 digits from `secrets`, bound to one flow (a login attempt, a recovery, a contact
+change): only an HMAC over user, purpose, flow id and code is stored, so a copy of the database
+reveals no code and a code from one attempt is worthless in another. A code is valid for
+PORTAL_CODE_TTL_SECONDS, used at most once (a conditional UPDATE claims it, so two parallel
+submissions cannot both pass), void after PORTAL_CODE_MAX_ATTEMPTS wrong entries and void once a
+newer code of the same flow has been sent.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+import re
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from portal.conf import portal
+from portal.sms import SmsDeliveryError, send_sms
+from security.events import record_event
+from security.models import SecurityCode, SecurityEvent
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+CODE_DIGITS = 6
+_CODE_PATTERN = re.compile(r"^[0-9]{6}$")
+_HMAC_SALT = "security.codes.SecurityCode"
+
+Channel = Literal["email", "sms"]
+
+
+class CodeCooldown(Exception):
+    """A code of this flow was sent moments ago; the customer may ask again later."""
+
+    def __init__(self, seconds_left: int) -> None:
+        super().__init__(f"a new code can be sent in {seconds_left} seconds")
+        self.seconds_left = seconds_left
+
+
+class CodeDeliveryError(Exception):
+    """The email or text message could not be handed over (or there is no address on file)."""
+
+
+def _digest(*, user_id: int, purpose: str, flow_id: str, code: str) -> str:
+    return salted_hmac(
+        _HMAC_SALT, f"{user_id}|{purpose}|{flow_id}|{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _normalize(code: str) -> str:
+    return re.sub(r"[\s-]", "", code or "")
+
+
+def mask_email(email: str) -> str:
+    """ "dana@example.com" -> "d***@example.com" (enough to recognise, not to harvest)."""
+    local, _, domain = (email or "").partition("@")
+    if not domain:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(phone: str) -> str:
+    """ "+12015550123" -> "(***) ***-0123"."""
+    digits = re.sub(r"\D", "", phone or "")
+    return f"(***) ***-{digits[-4:]}" if len(digits) >= 4 else "(***) ***-****"
+
+
+def default_destination(user: User, channel: str) -> str:
+    return (user.email if channel == SecurityCode.Channel.EMAIL else user.mobile_phone) or ""
+
+
+def _deliver(*, channel: str, destination: str, code: str, purpose: str) -> None:
+    context = {
+        "code": code,
+        "purpose": purpose,
+        "minutes": max(1, portal.code_ttl_seconds // 60),
+        "lender_name": portal.lender_name,
+        "support_phone": portal.support_phone,
+    }
+    if channel == SecurityCode.Channel.EMAIL:
+        subject = str(render_to_string("security/code/email_subject.txt", context)).strip()
+        body = str(render_to_string("security/code/email_body.txt", context))
+        try:
+            send_mail(subject, body, None, [destination])
+        except Exception as exc:  # SMTP, DNS, a full disk: one kind of failure for the caller
+            raise CodeDeliveryError("the email could not be sent") from exc
+    else:
+        text = render_to_string("security/code/sms.txt", context).strip()
+        try:
+            send_sms(destination, text)
+        except SmsDeliveryError as exc:
+            raise CodeDeliveryError("the text message could not be sent") from exc
+
+
+def code_send(
+    *,
+    user: User,
+    purpose: str,
+    flow_id: str,
+    channel: Channel | str,
+    destination: str | None = None,
+    request: HttpRequest | None = None,
+) -> SecurityCode:
+    """Sends a new code for `flow_id` and returns its row.
+
+    Raises CodeCooldown when the previous code of this flow went out less than
+    PORTAL_CODE_RESEND_SECONDS ago, CodeDeliveryError when there is no address or the message
+    could not be handed over. Sends of one user are serialised on the user row, so parallel
+    requests cannot slip past the cool-down. After a failed delivery nothing is left behind (the
+    customer may retry at once or pick the other channel) and earlier codes stay valid; after a
+    successful one every earlier code of the flow is void and CODE_SENT is recorded.
+    """
+    if channel not in SecurityCode.Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    if purpose not in SecurityCode.Purpose.values:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    destination = destination or default_destination(user, channel)
+    if not destination:
+        raise CodeDeliveryError("no address on file for this channel")
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    now = timezone.now()
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        last = (
+            SecurityCode.objects.filter(user=user, purpose=purpose, flow_id=flow_id)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if last is not None:
+            elapsed = (now - last.created_at).total_seconds()
+            if elapsed < portal.code_resend_seconds:
+                raise CodeCooldown(max(1, math.ceil(portal.code_resend_seconds - elapsed)))
+        row = SecurityCode.objects.create(
+            user=user,
+            purpose=purpose,
+            flow_id=flow_id,
+            channel=channel,
+            destination=destination,
+            code_hash=_digest(user_id=user.pk, purpose=purpose, flow_id=flow_id, code=code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=portal.code_ttl_seconds),
+        )
+    # Delivery talks to the network: never inside the write transaction.
+    try:
+        _deliver(channel=channel, destination=destination, code=code, purpose=purpose)
+    except CodeDeliveryError:
+        logger.warning("security code delivery failed (channel %s, user %s)", channel, user.pk)
+        SecurityCode.objects.filter(pk=row.pk).delete()
+        raise
+    with transaction.atomic():
+        SecurityCode.objects.filter(
+            user=user,
+            purpose=purpose,
+            flow_id=flow_id,
+            used_at__isnull=True,
+            voided_at__isnull=True,
+        ).exclude(pk=row.pk).update(voided_at=timezone.now())
+        record_event(
+            SecurityEvent.Kind.CODE_SENT,
+            user=user,
+            request=request,
+            detail=f"{SecurityCode.Channel(channel).label} for {purpose}",
+        )
+    return row
+
+
+def code_check(*, user: User, purpose: str, flow_id: str, code: str) -> bool:
+    """True exactly once for the live code of this flow.
+
+    The newest unused, unvoided, unexpired code of the flow is found by (user, purpose, flow id),
+    never by the code; the HMAC of what was typed is compared in constant time. A match is
+    claimed with a conditional UPDATE (used_at IS NULL ...), so parallel submissions of one code
+    pass at most once. A miss counts against that code, which is void after
+    PORTAL_CODE_MAX_ATTEMPTS misses.
+    """
+    now = timezone.now()
+    live = SecurityCode.objects.filter(
+        user=user,
+        purpose=purpose,
+        flow_id=flow_id,
+        used_at__isnull=True,
+        voided_at__isnull=True,
+        expires_at__gt=now,
+        wrong_attempts__lt=portal.code_max_attempts,
+    )
+    candidate = live.order_by("-created_at", "-id").first()
+    if candidate is None:
+        return False
+    typed = _normalize(code)
+    expected = candidate.code_hash
+    actual = _digest(user_id=user.pk, purpose=purpose, flow_id=flow_id, code=typed)
+    if _CODE_PATTERN.match(typed) and hmac.compare_digest(expected, actual):
+        return live.filter(pk=candidate.pk).update(used_at=now) == 1
+    with transaction.atomic():
+        SecurityCode.objects.filter(pk=candidate.pk).update(wrong_attempts=F("wrong_attempts") + 1)
+        SecurityCode.objects.filter(
+            pk=candidate.pk,
+            wrong_attempts__gte=portal.code_max_attempts,
+            voided_at__isnull=True,
+        ).update(voided_at=now)
+    return False
+
+
+def code_live(*, user: User, purpose: str, flow_id: str) -> SecurityCode | None:
+    """The code the customer can still enter for this flow, if any (for the page's wording)."""
+    return (
+        SecurityCode.objects.filter(
+            user=user,
+            purpose=purpose,
+            flow_id=flow_id,
+            used_at__isnull=True,
+            voided_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            wrong_attempts__lt=portal.code_max_attempts,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def code_cooldown_left(*, user: User, purpose: str, flow_id: str) -> int:
+    """Seconds until a new code of this flow may be sent (0: now)."""
+    last = (
+        SecurityCode.objects.filter(user=user, purpose=purpose, flow_id=flow_id)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if last is None:
+        return 0
+    elapsed = (timezone.now() - last.created_at).total_seconds()
+    return max(0, math.ceil(portal.code_resend_seconds - elapsed))

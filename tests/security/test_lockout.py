@@ -1,0 +1,208 @@
+"""Lockout counters: five consecutive failures lock for 30 minutes; registered devices keep
+their own count; unknown usernames lock like known ones; counts exact under concurrency."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from security.lockout import (
+    STALE_SLOTS,
+    Counter,
+    attempt_failed,
+    attempt_reserve,
+    attempt_succeeded,
+    attempts_reset,
+    counter_for,
+    counter_locked,
+    lock_status,
+    lockout_clear,
+    username_key,
+)
+from security.models import RegisteredDevice, SecurityEvent, SignInLock
+from tests.security.concurrency import concurrent_db, run_at_once
+
+pytestmark = pytest.mark.django_db
+concurrent_db = concurrent_db  # the fixture, for the tests below that use it
+
+FAILED = SecurityEvent.Kind.LOGIN_FAILED
+
+
+def _fail(counter: Counter, user=None) -> bool:
+    assert attempt_reserve(counter)
+    return attempt_failed(counter, user=user, request=None, event=FAILED)
+
+
+def _device(user) -> RegisteredDevice:
+    return RegisteredDevice.objects.create(user=user, token_hash="0" * 64, name="Phone")
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+def test_username_key_ignores_case_width_and_spaces_and_hides_the_name():
+    key = username_key("  DanaRivera ")
+    assert key == username_key("danarivera") == username_key(_fullwidth("DanaRivera"))
+    assert key != username_key("danarivera2")
+    assert "dana" not in key and len(key) == 64
+
+
+def test_fifth_consecutive_failure_locks_for_thirty_minutes(make_user):
+    user = make_user()
+    counter = counter_for(username=user.username)
+    with time_machine.travel(timezone.now(), tick=False):
+        for _ in range(4):
+            assert _fail(counter, user) is False
+        assert _fail(counter, user) is True
+        locked, until = lock_status(user=user)
+        assert locked and until == timezone.now() + timedelta(minutes=30)
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOCKED, user=user).count() == 1
+
+
+def test_attempts_during_a_lock_are_refused_and_do_not_extend_it(make_user):
+    user = make_user()
+    counter = counter_for(username=user.username)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(5):
+            _fail(counter, user)
+        until = lock_status(user=user)[1]
+        clock.shift(timedelta(minutes=10))
+        for _ in range(10):
+            assert attempt_reserve(counter) is False
+        assert lock_status(user=user)[1] == until
+        assert SignInLock.objects.get().failure_count == 5
+
+
+def test_lock_ends_after_thirty_minutes_with_a_fresh_count(make_user):
+    user = make_user()
+    counter = counter_for(username=user.username)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(5):
+            _fail(counter, user)
+        clock.shift(timedelta(minutes=30, seconds=1))
+        assert lock_status(user=user) == (False, None)
+        assert _fail(counter, user) is False
+        assert SignInLock.objects.get().failure_count == 1
+
+
+def test_a_right_attempt_gives_its_slot_back_but_does_not_reset_the_count(make_user):
+    counter = counter_for(username=make_user().username)
+    for _ in range(3):
+        _fail(counter)
+    assert attempt_reserve(counter)
+    assert attempt_succeeded(counter) is True
+    assert SignInLock.objects.get().failure_count == 3
+
+
+def test_full_login_resets_the_count(make_user):
+    counter = counter_for(username=make_user().username)
+    for _ in range(4):
+        _fail(counter)
+    attempts_reset(counter)
+    assert SignInLock.objects.get().failure_count == 0
+    for _ in range(4):
+        assert _fail(counter) is False
+
+
+def test_right_attempt_that_finished_after_a_parallel_lock_is_refused(make_user):
+    counter = counter_for(username=make_user().username)
+    for _ in range(4):
+        _fail(counter)
+    assert attempt_reserve(counter)  # the fifth slot, a right password being checked
+    SignInLock.objects.update(locked_until=timezone.now() + timedelta(minutes=30))
+    assert attempt_succeeded(counter) is False
+
+
+def test_slots_taken_by_attempts_in_flight_refuse_further_attempts(make_user):
+    counter = counter_for(username=make_user().username)
+    for _ in range(5):
+        assert attempt_reserve(counter) is True
+    assert attempt_reserve(counter) is False
+
+
+def test_slots_never_given_back_become_a_lock(make_user):
+    """A worker killed mid-check never returns its slot; the count still ends, as a lock."""
+    counter = counter_for(username=make_user().username)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(5):
+            attempt_reserve(counter)
+        clock.shift(STALE_SLOTS + timedelta(seconds=1))
+        assert attempt_reserve(counter) is False
+        assert counter_locked(counter)
+        clock.shift(timedelta(minutes=31))
+        assert attempt_reserve(counter) is True
+
+
+def test_unknown_username_locks_after_the_same_number_of_failures():
+    counter = counter_for(username="nobody-by-this-name")
+    results = [_fail(counter) for _ in range(5)]
+    assert results == [False, False, False, False, True]
+    assert attempt_reserve(counter) is False
+
+
+def test_registered_device_keeps_its_own_count(make_user):
+    user = make_user()
+    device = _device(user)
+    on_device = counter_for(username=user.username, device=device)
+    elsewhere = counter_for(username=user.username)
+    for _ in range(5):
+        _fail(elsewhere, user)
+    assert lock_status(user=user)[0] is True
+    assert attempt_reserve(on_device) is True  # the username's lock does not stop the device
+    assert attempt_succeeded(on_device) is True
+
+
+def test_failures_on_a_registered_device_lock_that_device_only(make_user):
+    user = make_user()
+    device = _device(user)
+    on_device = counter_for(username=user.username, device=device)
+    for _ in range(5):
+        _fail(on_device, user)
+    device.refresh_from_db()
+    assert device.locked_until is not None and device.failure_count == 5
+    assert lock_status(user=user) == (False, None)
+    assert attempt_reserve(counter_for(username=user.username)) is True
+    assert attempt_reserve(on_device) is False
+
+
+def test_lockout_clear_clears_the_username_and_every_device(make_user):
+    user = make_user()
+    device = _device(user)
+    for counter in (counter_for(username=user.username), counter_for(username="x", device=device)):
+        for _ in range(5):
+            _fail(counter, user)
+    lockout_clear(user=user)
+    assert lock_status(user=user) == (False, None)
+    device.refresh_from_db()
+    assert device.failure_count == 0 and device.locked_until is None
+    assert attempt_reserve(counter_for(username=user.username)) is True
+
+
+@pytest.mark.usefixtures("concurrent_db")
+def test_parallel_reservations_never_exceed_the_threshold():
+    counter = counter_for(username="target")
+    granted = run_at_once(12, lambda: attempt_reserve(counter))
+    assert len(granted) == 12
+    assert granted.count(True) == 5
+    assert SignInLock.objects.get().failure_count == 5
+
+
+@pytest.mark.usefixtures("concurrent_db")
+def test_parallel_failures_lock_once_with_exactly_five_failure_events():
+    counter = counter_for(username="target")
+
+    def attempt() -> str:
+        if not attempt_reserve(counter):
+            return "refused"
+        attempt_failed(counter, user=None, request=None, event=FAILED)
+        return "checked"
+
+    outcomes = run_at_once(16, attempt)
+    assert outcomes.count("checked") == 5
+    assert SecurityEvent.objects.filter(kind=FAILED).count() == 5
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOCKED).count() == 1
+    assert counter_locked(counter)

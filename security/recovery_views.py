@@ -35,10 +35,11 @@ def _too_many_attempts(request: HttpRequest) -> HttpResponse:
 
 
 def _private(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """Recovery pages are never cached, and a page whose URL holds a token never sends it on
-    as a Referer."""
+    """Recovery pages are never cached, and a page whose URL holds a token never sends that URL
+    on as a Referer. Not "no-referrer": browsers then send `Origin: null` with the form's POST,
+    which the CSRF check rightly refuses; "strict-origin" sends the origin alone."""
     request.no_store = True  # type: ignore[attr-defined]
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "strict-origin"
     return response
 
 

@@ -53,10 +53,10 @@ def test_get_only_asks_for_confirmation_and_changes_nothing(client, make_user):
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.NOT_ME).exists()
 
 
-def test_confirmation_page_is_not_cached_and_sends_no_referer(client, make_user):
+def test_confirmation_page_is_not_cached_and_never_sends_its_url_as_referer(client, make_user):
     response = client.get(_url(not_me_token_create(user=make_user())))
     assert "no-store" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"  # the origin only, never the path
 
 
 def test_post_locks_access_ends_sessions_revokes_devices_and_says_call_support(

@@ -1,8 +1,13 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from enrollment import views
 
 app_name = "enrollment"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="enrollment/start.html"), name="start"),
+    path("", views.IdentityView.as_view(), name="start"),
+    path("vehicles/", views.VehiclesView.as_view(), name="vehicles"),
+    path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("consent/", views.ConsentView.as_view(), name="consent"),
+    path("consent/declined/", views.DeclineView.as_view(), name="declined"),
 ]

@@ -1,0 +1,233 @@
+"""The enrollment wizard as an explicit state machine kept server-side in the session.
+
+The state lives under one session key and holds only what later steps need: after step 1 the
+customer's pk and the pk of the loan account used to verify, never the TIN digits or the birth
+date. It expires after `portal.enrollment_idle_seconds` without a request, and each step is
+reachable only when the steps before it are done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import Customer, LoanAccount, User
+from accounts.services import identity_verify
+from enrollment.services import (
+    EnrollmentConflict,
+    EnrollmentProfile,
+    enrollment_complete,
+    enrollment_confirmation_send,
+)
+from portal.conf import portal
+from security.challenge import hash_answer
+from security.ratelimits import ip_limit_reached
+
+SESSION_KEY = "enrollment:wizard"
+COMPLETED_KEY = "enrollment:completed"
+IP_LIMIT_GROUP = "enrollment:verify"
+
+
+class Step(StrEnum):
+    IDENTITY = "start"
+    VEHICLES = "vehicles"
+    PROFILE = "profile"
+    CONSENT = "consent"
+
+
+STEP_TITLES = {
+    Step.IDENTITY: "Enter your account information",
+    Step.VEHICLES: "Add your vehicle(s)",
+    Step.PROFILE: "Create your username and password, and set up your profile",
+    Step.CONSENT: "Authorize electronic communications",
+}
+STEP_SHORT_TITLES = {
+    Step.IDENTITY: "Your account information",
+    Step.VEHICLES: "Your vehicles",
+    Step.PROFILE: "Username, password and profile",
+    Step.CONSENT: "Electronic communications",
+}
+STEP_ORDER = list(Step)
+
+
+@dataclass
+class Wizard:
+    customer_id: int
+    verified_account_id: int
+    last_activity: float
+    account_ids: list[int] | None = None
+    profile: dict[str, Any] | None = None  # EnrollmentProfile.to_dict(): hashes only
+
+    def next_step(self) -> Step:
+        """The first step not yet done (the one the customer may be on at most)."""
+        if self.account_ids is None:
+            return Step.VEHICLES
+        if self.profile is None:
+            return Step.PROFILE
+        return Step.CONSENT
+
+    def allows(self, step: Step) -> bool:
+        return STEP_ORDER.index(step) <= STEP_ORDER.index(self.next_step())
+
+    def customer(self) -> Customer:
+        return Customer.objects.get(pk=self.customer_id)
+
+    def verified_account(self) -> LoanAccount:
+        return LoanAccount.objects.select_related("vehicle").get(
+            pk=self.verified_account_id, customer_id=self.customer_id
+        )
+
+
+def _now() -> float:
+    return timezone.now().timestamp()
+
+
+class WizardState(StrEnum):
+    ACTIVE = "active"
+    MISSING = "missing"
+    EXPIRED = "expired"
+
+
+def wizard_load(request: HttpRequest) -> tuple[Wizard | None, WizardState]:
+    """The wizard of this session, or why there is none. An idle wizard is deleted."""
+    data = request.session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None, WizardState.MISSING
+    try:
+        wizard = Wizard(**data)
+    except TypeError:
+        wizard_clear(request)
+        return None, WizardState.MISSING
+    if _now() - wizard.last_activity > portal.enrollment_idle_seconds:
+        wizard_clear(request)
+        return None, WizardState.EXPIRED
+    return wizard, WizardState.ACTIVE
+
+
+def wizard_save(request: HttpRequest, wizard: Wizard) -> None:
+    wizard.last_activity = _now()
+    request.session[SESSION_KEY] = {
+        "customer_id": wizard.customer_id,
+        "verified_account_id": wizard.verified_account_id,
+        "last_activity": wizard.last_activity,
+        "account_ids": wizard.account_ids,
+        "profile": wizard.profile,
+    }
+
+
+def wizard_clear(request: HttpRequest) -> None:
+    request.session.pop(SESSION_KEY, None)
+
+
+def enrollment_just_completed(request: HttpRequest) -> bool:
+    return bool(request.session.get(COMPLETED_KEY))
+
+
+# --- Step 1 ---------------------------------------------------------------------------------------
+class IdentityOutcome(StrEnum):
+    VERIFIED = "verified"
+    MISMATCH = "mismatch"
+    LIMITED = "limited"
+    ALREADY_ENROLLED = "already_enrolled"
+
+
+def identity_submit(
+    request: HttpRequest, *, tin_last4: str, birth_date: date, reference: str
+) -> IdentityOutcome:
+    """Step 1: checks the identity (per-IP limit first, then identity_verify's per-reference
+    limit) and, when it matches a customer not yet online, starts a fresh wizard."""
+    wizard_clear(request)
+    request.session.pop(COMPLETED_KEY, None)
+    if ip_limit_reached(request, IP_LIMIT_GROUP, portal.verify_ip_rate):
+        return IdentityOutcome.LIMITED
+    check = identity_verify(
+        tin_last4=tin_last4, birth_date=birth_date, reference=reference, request=request
+    )
+    if check.outcome == "limited":
+        return IdentityOutcome.LIMITED
+    if not check.verified or check.customer is None or check.loan_account is None:
+        return IdentityOutcome.MISMATCH
+    if User.objects.filter(customer=check.customer).exists():
+        return IdentityOutcome.ALREADY_ENROLLED
+    # A new session key from here on: whoever knew the old one (fixation) cannot ride along.
+    request.session.cycle_key()
+    wizard_save(
+        request,
+        Wizard(
+            customer_id=check.customer.pk,
+            verified_account_id=check.loan_account.pk,
+            last_activity=_now(),
+        ),
+    )
+    return IdentityOutcome.VERIFIED
+
+
+# --- Steps 2 and 3 --------------------------------------------------------------------------------
+def vehicles_submit(request: HttpRequest, wizard: Wizard, *, account_ids: list[int]) -> None:
+    wizard.account_ids = sorted({*account_ids, wizard.verified_account_id})
+    wizard_save(request, wizard)
+
+
+def profile_submit(
+    request: HttpRequest,
+    wizard: Wizard,
+    *,
+    username: str,
+    password: str,
+    email: str,
+    mobile_phone: str,
+    answers: list[tuple[str, str]],
+) -> None:
+    """Keeps step 3's choices with the password and answers slow-hashed right away, so the
+    clear values never reach the session and no hash runs inside step 4's transaction."""
+    profile = EnrollmentProfile(
+        username=username,
+        password_hash=make_password(password),
+        email=email,
+        mobile_phone=mobile_phone,
+        answers=tuple((question, hash_answer(answer)) for question, answer in answers),
+    )
+    wizard.profile = profile.to_dict()
+    wizard_save(request, wizard)
+
+
+# --- Step 4 ---------------------------------------------------------------------------------------
+class FinishOutcome(StrEnum):
+    ENROLLED = "enrolled"
+    ENROLLED_EMAIL_FAILED = "enrolled_email_failed"
+    ALREADY_ENROLLED = "already_enrolled"
+    USERNAME_TAKEN = "username_taken"
+
+
+def finish(request: HttpRequest, wizard: Wizard) -> FinishOutcome:
+    """Step 4: creates the online account, ends the wizard and sends the confirmation email."""
+    if wizard.profile is None or wizard.account_ids is None:
+        raise ValueError("finish() needs every earlier step done")
+    profile = EnrollmentProfile.from_dict(wizard.profile)
+    try:
+        user = enrollment_complete(
+            customer_id=wizard.customer_id,
+            verified_account_id=wizard.verified_account_id,
+            account_ids=wizard.account_ids,
+            profile=profile,
+            request=request,
+        )
+    except EnrollmentConflict as conflict:
+        if conflict.reason == EnrollmentConflict.USERNAME_TAKEN:
+            # Back to step 3 for another username; the typed secrets were never kept.
+            wizard.profile = None
+            wizard_save(request, wizard)
+            return FinishOutcome.USERNAME_TAKEN
+        wizard_clear(request)
+        return FinishOutcome.ALREADY_ENROLLED
+    wizard_clear(request)
+    request.session[COMPLETED_KEY] = True
+    if not enrollment_confirmation_send(user=user, request=request):
+        return FinishOutcome.ENROLLED_EMAIL_FAILED
+    return FinishOutcome.ENROLLED

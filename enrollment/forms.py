@@ -1,0 +1,356 @@
+"""One form per enrollment step. Forms validate; enrollment.flow and services act."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.identity import looks_like_vin, normalize_reference, vin_problem
+from accounts.models import Customer, LoanAccount, User
+from portal.conf import portal
+from security.challenge import MIN_ANSWER_LENGTH, normalize_answer, question_choices
+
+
+class UnrenderedTextInput(forms.TextInput):
+    """A text box that never sends what was typed back to the browser (identity data,
+    challenge answers): after an error the customer types it again."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
+# --- Step 1 ---------------------------------------------------------------------------------------
+_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_DATE_OTHER_SEPARATORS = re.compile(r"^\d{1,2}\s*[^\d/]\s*\d{1,2}\s*[^\d/]\s*\d{4}$")
+_ACCOUNT_NUMBER = re.compile(r"^[A-Z0-9]{4,20}$")
+
+
+class IdentityForm(forms.Form):
+    tin_last4 = forms.CharField(
+        label="Last 4 digits of SSN or TIN",
+        max_length=10,
+        widget=UnrenderedTextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "size": 6, "maxlength": 10}
+        ),
+        error_messages={"required": "Enter the last 4 digits of your SSN or TIN."},
+    )
+    birth_date = forms.CharField(
+        label="Date of birth",
+        help_text="mm/dd/yyyy",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "bday", "inputmode": "numeric", "size": 12}),
+        error_messages={"required": "Enter your date of birth as mm/dd/yyyy."},
+    )
+    reference = forms.CharField(
+        label="Account number or VIN",
+        help_text="Your loan account number, or the 17-character vehicle identification number.",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Enter your account number or your vehicle's VIN."},
+    )
+
+    def clean_tin_last4(self) -> str:
+        value = re.sub(r"\s", "", self.cleaned_data["tin_last4"])
+        if not re.fullmatch(r"\d{4}", value):
+            raise ValidationError("Enter exactly 4 digits: the last 4 of your SSN or TIN.")
+        return value
+
+    def clean_birth_date(self) -> date:
+        value = self.cleaned_data["birth_date"].strip()
+        match = _DATE.match(value)
+        if match is None:
+            if _DATE_OTHER_SEPARATORS.match(value):
+                raise ValidationError(
+                    "Use forward slashes between month, day and year, e.g. mm/dd/yyyy."
+                )
+            raise ValidationError("Enter your date of birth as mm/dd/yyyy, e.g. 04/12/1985.")
+        month, day, year = (int(part) for part in match.groups())
+        try:
+            born = date(year, month, day)
+        except ValueError:
+            raise ValidationError(
+                "That date does not exist. Check the month (01-12) and the day."
+            ) from None
+        if born > timezone.localdate():
+            raise ValidationError("Your date of birth cannot be in the future.")
+        if year < 1900:
+            raise ValidationError("Check the year of your date of birth.")
+        return born
+
+    def clean_reference(self) -> str:
+        value = normalize_reference(self.cleaned_data["reference"])
+        if looks_like_vin(value):
+            # Refused here, before identity_verify counts an attempt against it.
+            problem = vin_problem(value)
+            if problem:
+                raise ValidationError(problem)
+            return value
+        if not _ACCOUNT_NUMBER.match(value):
+            raise ValidationError(
+                "Enter your account number (letters and digits only) or your 17-character VIN."
+            )
+        return value
+
+
+# --- Step 2 ---------------------------------------------------------------------------------------
+def vehicle_label(account: LoanAccount) -> str:
+    vehicle = account.vehicle
+    return (
+        f"{vehicle.year} {vehicle.make} {vehicle.model}, VIN ending {vehicle.vin[-4:]}, "
+        f"account ending {account.account_last4}"
+    )
+
+
+class VehicleCheckboxes(forms.CheckboxSelectMultiple):
+    """The account used to verify is shown ticked and cannot be unticked."""
+
+    def __init__(self, *args: Any, locked_value: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.locked_value = locked_value
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) == str(self.locked_value):
+            option["selected"] = True
+            option["attrs"]["checked"] = True
+            option["attrs"]["disabled"] = True
+        return option
+
+
+class VehicleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return vehicle_label(obj)
+
+
+class VehiclesForm(forms.Form):
+    accounts = VehicleChoiceField(
+        label="Vehicles to add",
+        queryset=LoanAccount.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose only vehicles from the list."},
+    )
+
+    def __init__(
+        self, *args: Any, customer: Customer, verified_account: LoanAccount, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.verified_account = verified_account
+        field: Any = self.fields["accounts"]
+        # Only this customer's accounts are choices: any other id is refused as invalid.
+        field.queryset = customer.loan_accounts.select_related("vehicle").order_by("account_number")
+        field.widget = VehicleCheckboxes(locked_value=verified_account.pk)
+        field.widget.choices = field.choices
+
+    def clean_accounts(self) -> list[int]:
+        chosen: QuerySet[LoanAccount] = self.cleaned_data["accounts"]
+        # The disabled box is not submitted; the verifying account is always included.
+        ids = {account.pk for account in chosen} | {self.verified_account.pk}
+        return sorted(ids)
+
+
+# --- Step 3 ---------------------------------------------------------------------------------------
+_USERNAME = re.compile(r"^[A-Za-z0-9._-]+$")
+_QUESTION_CHOICES = [("", "Choose a question"), *question_choices()]
+
+
+def normalize_mobile(value: str) -> str:
+    """A mobile number as E.164 ("+12015550123"); US 10-digit numbers get +1."""
+    digits = re.sub(r"[\s().-]", "", value)
+    if digits.startswith("+"):
+        candidate = digits
+    elif len(digits) == 10:
+        candidate = "+1" + digits
+    elif len(digits) == 11 and digits.startswith("1"):
+        candidate = "+" + digits
+    else:
+        candidate = ""
+    if not re.fullmatch(r"\+[1-9]\d{7,14}", candidate) or (
+        candidate.startswith("+1") and not re.fullmatch(r"\+1[2-9]\d{2}[2-9]\d{6}", candidate)
+    ):
+        raise ValidationError(
+            "Enter a mobile number like (201) 555-0123, or with its country code, "
+            "like +44 7700 900123."
+        )
+    return candidate
+
+
+class ProfileForm(forms.Form):
+    username = forms.CharField(
+        label="Username",
+        help_text="6 to 30 characters: letters, digits, periods (.), underscores (_) or hyphens (-).",
+        max_length=60,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+        error_messages={"required": "Choose a username."},
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Choose a password."},
+    )
+    password2 = forms.CharField(
+        label="Confirm password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Type your password again to confirm it."},
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+    mobile_phone = forms.CharField(
+        label="Mobile phone",
+        required=False,
+        max_length=25,
+        help_text="Optional. For security codes by text message, e.g. (201) 555-0123.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    question_1 = forms.ChoiceField(label="Challenge question 1", choices=_QUESTION_CHOICES)
+    answer_1 = forms.CharField(
+        label="Answer to challenge question 1",
+        max_length=100,
+        widget=UnrenderedTextInput(attrs={"autocomplete": "off"}),
+    )
+    question_2 = forms.ChoiceField(label="Challenge question 2", choices=_QUESTION_CHOICES)
+    answer_2 = forms.CharField(
+        label="Answer to challenge question 2",
+        max_length=100,
+        widget=UnrenderedTextInput(attrs={"autocomplete": "off"}),
+    )
+    question_3 = forms.ChoiceField(label="Challenge question 3", choices=_QUESTION_CHOICES)
+    answer_3 = forms.CharField(
+        label="Answer to challenge question 3",
+        max_length=100,
+        widget=UnrenderedTextInput(attrs={"autocomplete": "off"}),
+    )
+
+    QUESTION_FIELDS = (
+        ("question_1", "answer_1"),
+        ("question_2", "answer_2"),
+        ("question_3", "answer_3"),
+    )
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["password1"].help_text = (
+            f"At least {portal.password_min_length} characters. Spaces and any characters are "
+            "allowed; a few unrelated words make a strong password."
+        )
+        for question, answer in self.QUESTION_FIELDS:
+            self.fields[question].error_messages["required"] = "Choose a question."
+            self.fields[answer].error_messages["required"] = "Enter an answer."
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"].strip()
+        if not 6 <= len(username) <= 30:
+            raise ValidationError("Your username must be 6 to 30 characters long.")
+        if not _USERNAME.match(username):
+            raise ValidationError(
+                "Use only letters, digits, periods (.), underscores (_) and hyphens (-)."
+            )
+        folded = username.casefold()
+        references = self.customer.loan_accounts.values_list("account_number", "vehicle__vin")
+        if any(ref.casefold() in folded for pair in references for ref in pair if len(ref) >= 4):
+            raise ValidationError("Your username cannot contain your account number or VIN.")
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError("That username is already taken. Please choose another.")
+        return username
+
+    def clean_mobile_phone(self) -> str:
+        value = self.cleaned_data["mobile_phone"].strip()
+        return normalize_mobile(value) if value else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self._check_username_not_email(data)
+        self._check_passwords(data)
+        self._check_questions(data)
+        return data
+
+    def _check_username_not_email(self, data: dict[str, Any]) -> None:
+        username = data.get("username")
+        if not username:
+            return
+        for email in {data.get("email") or "", self.customer.email}:
+            local = email.partition("@")[0]
+            if email and username.casefold() in {email.casefold(), local.casefold()}:
+                self.add_error("username", "Your username cannot be your email address.")
+                return
+
+    def _check_passwords(self, data: dict[str, Any]) -> None:
+        password = data.get("password1")
+        confirm = data.get("password2")
+        if not password:
+            return
+        if confirm is not None and password != confirm:
+            self.add_error("password2", "The two passwords do not match. Type the same one twice.")
+        candidate = User(
+            username=data.get("username") or self.data.get("username", ""),
+            first_name=self.customer.first_name,
+            last_name=self.customer.last_name,
+            email=data.get("email") or self.customer.email,
+        )
+        try:
+            validate_password(password, candidate)
+        except ValidationError as error:
+            self.add_error("password1", error)
+
+    def _check_questions(self, data: dict[str, Any]) -> None:
+        seen_questions: set[str] = set()
+        seen_answers: set[str] = set()
+        for question_field, answer_field in self.QUESTION_FIELDS:
+            question = data.get(question_field)
+            if question:
+                if question in seen_questions:
+                    self.add_error(question_field, "Choose a different question for each.")
+                seen_questions.add(question)
+            answer = data.get(answer_field)
+            if answer is None:
+                continue
+            normalized = normalize_answer(answer)
+            if len(normalized) < MIN_ANSWER_LENGTH:
+                self.add_error(
+                    answer_field, f"Your answer must be at least {MIN_ANSWER_LENGTH} characters."
+                )
+            elif normalized in seen_answers:
+                self.add_error(answer_field, "Give a different answer to each question.")
+            seen_answers.add(normalized)
+
+    def challenge_answers(self) -> list[tuple[str, str]]:
+        return [
+            (self.cleaned_data[question], self.cleaned_data[answer])
+            for question, answer in self.QUESTION_FIELDS
+        ]
+
+
+# --- Step 4 ---------------------------------------------------------------------------------------
+class ConsentForm(forms.Form):
+    agree = forms.BooleanField(
+        label="I have read the disclosure and I agree to receive my account information "
+        "electronically.",
+        error_messages={
+            "required": "To finish enrollment, tick the box to agree to electronic communications."
+        },
+    )
+
+    def __init__(self, *args: Any, lender_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agree"].label = (
+            "I have read the disclosure above and I authorize "
+            f"{lender_name} to send me my account information electronically."
+        )

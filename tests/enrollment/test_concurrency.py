@@ -1,0 +1,92 @@
+"""Enrollments finishing at the same instant, in threads on a database several connections can
+write at once (a file SQLite database with the production settings, or PostgreSQL)."""
+
+from __future__ import annotations
+
+from django.db import connections
+
+from accounts.models import User
+from enrollment.flow import SESSION_KEY
+from enrollment.models import ElectronicConsent
+from enrollment.services import EnrollmentConflict
+from security.models import ChallengeAnswer, SecurityEvent
+from tests.conftest import HttpsClient
+from tests.enrollment.conftest import Wizard
+from tests.enrollment.test_services import complete
+from tests.security.concurrency import concurrent_db, run_at_once
+
+__all__ = ["concurrent_db"]  # the fixture, imported for pytest
+
+
+def _attempt(customer, username: str):
+    try:
+        return complete(customer, username).username
+    except EnrollmentConflict as conflict:
+        return conflict.reason
+
+
+def test_simultaneous_enrollments_of_one_customer_create_exactly_one_account(
+    concurrent_db, make_customer
+):
+    customer = make_customer()
+    names = iter([f"racer.{n}" for n in range(4)])
+    results = run_at_once(4, lambda: _attempt(customer, next(names)))
+    winners = [r for r in results if r.startswith("racer.")]
+    assert len(winners) == 1
+    assert (
+        sorted(r for r in results if not r.startswith("racer."))
+        == [EnrollmentConflict.CUSTOMER_ENROLLED] * 3
+    )
+    assert list(User.objects.values_list("username", flat=True)) == winners
+    assert ChallengeAnswer.objects.count() == 3
+    assert ElectronicConsent.objects.count() == 1
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.ENROLLED).count() == 1
+    assert connections["default"].vendor in {"sqlite", "postgresql"}
+
+
+def test_simultaneous_enrollments_choosing_one_username_create_exactly_one(
+    concurrent_db, make_customer
+):
+    customers = iter([make_customer() for _ in range(3)])
+    cases = iter(["Same.Name", "same.name", "SAME.NAME"])
+    results = run_at_once(3, lambda: _attempt(next(customers), next(cases)))
+    assert sum(r.casefold() == "same.name" for r in results) == 1
+    assert results.count(EnrollmentConflict.USERNAME_TAKEN) == 2
+    assert User.objects.count() == 1
+    assert ChallengeAnswer.objects.count() == 3
+
+
+def test_double_click_on_finish_enrollment_creates_one_account(concurrent_db, customer):
+    browser = HttpsClient()
+    Wizard(browser, customer).through_profile()
+    # Two requests of the same browser (same session cookie) sent at once.
+    clicks = [HttpsClient() for _ in range(2)]
+    for click in clicks:
+        click.cookies = browser.cookies
+    pending = iter(clicks)
+    responses = run_at_once(2, lambda: next(pending).post("/enroll/consent/", {"agree": "on"}))
+    # Usually both requests read the wizard before either finished, and the slower one is told
+    # the account was just created; if one finished first, the other is sent to Log In too.
+    winners = [r for r in responses if r.status_code == 302]
+    assert winners and all(r["Location"] == "/login/" for r in winners)
+    for loser in (r for r in responses if r.status_code != 302):
+        assert loser.status_code == 200
+        assert "An online account for you was created a moment ago" in loser.content.decode()
+    assert User.objects.filter(customer=customer).count() == 1
+    assert ChallengeAnswer.objects.count() == 3
+    assert ElectronicConsent.objects.count() == 1
+    assert SESSION_KEY not in browser.session
+
+
+def test_two_browsers_finishing_at_once_end_with_one_account(concurrent_db, customer):
+    browsers = [Wizard(HttpsClient(), customer) for _ in range(2)]
+    for n, browser in enumerate(browsers):
+        browser.through_profile(username=f"browser.{n}")
+    pending = iter(browsers)
+    responses = run_at_once(2, lambda: next(pending).consent())
+    # Separate sessions: exactly one lands on Log In, the other is told why it did not.
+    assert sorted(r.status_code for r in responses) == [200, 302]
+    loser = next(r for r in responses if r.status_code == 200)
+    assert "An online account for you was created a moment ago" in loser.content.decode()
+    assert User.objects.filter(customer=customer).count() == 1
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.ENROLLED).count() == 1

@@ -1,0 +1,264 @@
+"""Field rules of each enrollment step, as the customer sees them in the error messages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from enrollment.forms import IdentityForm, ProfileForm, VehiclesForm, normalize_mobile
+from tests.conftest import make_vin
+from tests.enrollment.conftest import profile_data
+
+GOOD_VIN = make_vin(4242)
+
+
+def _identity_errors(**data: str) -> dict[str, list[str]]:
+    values = {"tin_last4": "1234", "birth_date": "04/12/1985", "reference": "0123456789"}
+    form = IdentityForm(data={**values, **data})
+    form.is_valid()
+    return {name: list(errors) for name, errors in form.errors.items()}
+
+
+def test_complete_identity_passes_and_normalises():
+    form = IdentityForm(
+        data={"tin_last4": " 1234 ", "birth_date": "4/2/1985", "reference": " ab 12-34 "}
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data == {
+        "tin_last4": "1234",
+        "birth_date": date(1985, 4, 2),
+        "reference": "AB1234",
+    }
+
+
+@pytest.mark.parametrize("typed", ["04-12-1985", "04.12.1985", "04 12 1985", "04\\12\\1985"])
+def test_date_with_other_separators_says_to_use_forward_slashes(typed):
+    (message,) = _identity_errors(birth_date=typed)["birth_date"]
+    assert "forward slashes" in message and "mm/dd/yyyy" in message
+
+
+@pytest.mark.parametrize("typed", ["02/30/1990", "13/01/1990", "00/10/1990", "02/29/2023"])
+def test_impossible_date_has_its_own_message(typed):
+    (message,) = _identity_errors(birth_date=typed)["birth_date"]
+    assert "does not exist" in message
+
+
+@time_machine.travel(datetime(2026, 11, 28, 12, tzinfo=ZoneInfo("America/New_York")), tick=False)
+def test_future_date_has_its_own_message():
+    tomorrow = date(2026, 11, 28) + timedelta(days=1)
+    (message,) = _identity_errors(birth_date=tomorrow.strftime("%m/%d/%Y"))["birth_date"]
+    assert "future" in message
+    assert "birth_date" not in _identity_errors(birth_date="11/28/2026")
+
+
+def test_date_in_another_format_is_refused_with_the_expected_format():
+    (message,) = _identity_errors(birth_date="April 12 1985")["birth_date"]
+    assert "mm/dd/yyyy" in message
+    assert "forward slashes" not in message
+
+
+@pytest.mark.parametrize("typed", ["123", "12345", "12a4", "one2"])
+def test_tin_must_be_exactly_four_digits(typed):
+    (message,) = _identity_errors(tin_last4=typed)["tin_last4"]
+    assert "exactly 4 digits" in message
+
+
+def test_vin_is_taken_ignoring_case_and_spaces():
+    spaced = " ".join([GOOD_VIN[:5].lower(), GOOD_VIN[5:11], GOOD_VIN[11:].lower()])
+    form = IdentityForm(data={"tin_last4": "1234", "birth_date": "04/12/1985", "reference": spaced})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["reference"] == GOOD_VIN
+
+
+def test_vin_with_a_wrong_check_digit_is_refused():
+    wrong = GOOD_VIN[:8] + ("1" if GOOD_VIN[8] != "1" else "2") + GOOD_VIN[9:]
+    (message,) = _identity_errors(reference=wrong)["reference"]
+    assert "check digit" in message
+
+
+def test_seventeen_digit_reference_is_an_account_number_not_a_vin():
+    assert "reference" not in _identity_errors(reference="12345678901234567")
+
+
+def test_identity_form_never_sends_the_tin_back_to_the_browser():
+    form = IdentityForm(data={"tin_last4": "8642", "birth_date": "bad", "reference": "X1"})
+    assert not form.is_valid()
+    assert "8642" not in str(form["tin_last4"])
+    assert "bad" in str(form["birth_date"])  # non-secret values are kept for correction
+
+
+# --- Step 2 ---------------------------------------------------------------------------------------
+def test_vehicles_form_always_includes_the_verifying_account(make_customer):
+    customer = make_customer(loans=3)
+    first, second, third = customer.loan_accounts.order_by("account_number")
+    form = VehiclesForm(data={"accounts": [third.pk]}, customer=customer, verified_account=first)
+    assert form.is_valid()
+    assert form.cleaned_data["accounts"] == sorted([first.pk, third.pk])
+    form = VehiclesForm(data={}, customer=customer, verified_account=second)
+    assert form.is_valid()
+    assert form.cleaned_data["accounts"] == [second.pk]
+
+
+def test_vehicles_form_refuses_another_customers_account(make_customer):
+    customer, other = make_customer(loans=2), make_customer()
+    mine = customer.loan_accounts.first()
+    form = VehiclesForm(
+        data={"accounts": [other.loan_accounts.get().pk]}, customer=customer, verified_account=mine
+    )
+    assert not form.is_valid()
+    assert "Choose only vehicles from the list." in form.errors["accounts"]
+
+
+def test_verifying_vehicle_is_rendered_ticked_and_disabled(make_customer):
+    customer = make_customer(loans=2)
+    first, second = customer.loan_accounts.order_by("account_number")
+    html = str(VehiclesForm(customer=customer, verified_account=first)["accounts"])
+    assert f'value="{first.pk}" id="id_accounts_0" checked disabled' in html
+    assert f'value="{second.pk}" id="id_accounts_1">' in html
+    vehicle = first.vehicle
+    assert f"{vehicle.year} {vehicle.make} {vehicle.model}, VIN ending {vehicle.vin[-4:]}" in html
+    assert f"account ending {first.account_number[-4:]}" in html
+
+
+# --- Step 3 ---------------------------------------------------------------------------------------
+def _profile_errors(customer, **data: str) -> dict[str, list[str]]:
+    form = ProfileForm(data=profile_data(**data), customer=customer)
+    form.is_valid()
+    return {name: list(errors) for name, errors in form.errors.items()}
+
+
+def test_complete_profile_passes(make_customer):
+    assert _profile_errors(make_customer()) == {}
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [
+        ("dana", "6 to 30 characters"),
+        ("d" * 31, "6 to 30 characters"),
+        ("dana rivera", "Use only letters, digits"),
+        ("dana@rivera", "Use only letters, digits"),
+        ("daña.rivera", "Use only letters, digits"),
+    ],
+)
+def test_username_rules(make_customer, username, expected):
+    (message,) = _profile_errors(make_customer(), username=username)["username"]
+    assert expected in message
+
+
+def test_username_taken_in_another_case_is_refused(make_customer, make_user):
+    make_user(username="Dana.Rivera")
+    (message,) = _profile_errors(make_customer(), username="dana.RIVERA")["username"]
+    assert "already taken" in message
+
+
+def test_username_cannot_be_the_email_or_an_account_number(make_customer):
+    customer = make_customer(email="dana.rivera@example.com")
+    account = customer.loan_accounts.get().account_number
+    assert "email address" in _profile_errors(customer, username="dana.rivera")["username"][0]
+    assert (
+        "email address"
+        in _profile_errors(customer, username="newname", email="newname@example.org")["username"][0]
+    )
+    assert "account number" in _profile_errors(customer, username=account)["username"][0]
+    assert "account number" in _profile_errors(customer, username=f"me{account}")["username"][0]
+
+
+def test_passwords_must_match(make_customer):
+    errors = _profile_errors(make_customer(), password2="velvet canyon mortar lantern 59")
+    assert errors["password2"] == ["The two passwords do not match. Type the same one twice."]
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("short words", "too short"),
+        ("iloveyouiloveyou", "list of passwords"),
+        ("abcdefghijklmnopqrs", "too easy to guess"),
+        ("dana.r-2026 and more", "too similar to your username"),
+    ],
+)
+def test_password_refusals_say_why(make_customer, password, reason):
+    errors = _profile_errors(make_customer(), password1=password, password2=password)
+    assert any(reason in message for message in errors["password1"]), errors
+
+
+def test_password_is_checked_against_the_customers_name(make_customer):
+    customer = make_customer(first_name="Genevieve", last_name="Okonkwo")
+    password = "Genevieve Okonkwo 1985"
+    errors = _profile_errors(customer, password1=password, password2=password)
+    assert any("too similar to your name" in m for m in errors["password1"])
+
+
+def test_sixty_four_character_password_with_unicode_and_spaces_is_accepted(make_customer):
+    password = "Grüße aus dem Schwarzwald, 雪山 and a quiet lake at dawn 2031, ok!"
+    assert len(password) == 64
+    assert _profile_errors(make_customer(), password1=password, password2=password) == {}
+
+
+def test_password_is_never_rendered_back(make_customer):
+    form = ProfileForm(
+        data=profile_data(password2="different one entirely"), customer=make_customer()
+    )
+    assert not form.is_valid()
+    assert "velvet canyon" not in str(form["password1"]) + str(form["password2"])
+    assert 'autocomplete="new-password"' in str(form["password1"])
+    assert 'autocomplete="new-password"' in str(form["password2"])
+    assert "maxlength" not in str(form["password1"])
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("(201) 555-0199", "+12015550199"),
+        ("201.555.0199", "+12015550199"),
+        ("1 201 555 0199", "+12015550199"),
+        ("+44 7700 900123", "+447700900123"),
+    ],
+)
+def test_mobile_phone_is_normalised_to_e164(typed, expected):
+    assert normalize_mobile(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["555-0199", "+1 011 555 0199", "phone", "+0 123456789"])
+def test_invalid_mobile_phone_is_refused(make_customer, typed):
+    (message,) = _profile_errors(make_customer(), mobile_phone=typed)["mobile_phone"]
+    assert "mobile number like" in message
+
+
+def test_mobile_phone_may_be_left_empty(make_customer):
+    form = ProfileForm(data=profile_data(mobile_phone=""), customer=make_customer())
+    assert form.is_valid()
+    assert form.cleaned_data["mobile_phone"] == ""
+
+
+def test_challenge_questions_must_differ(make_customer):
+    data = profile_data()
+    errors = _profile_errors(make_customer(), question_3=data["question_1"])
+    assert errors["question_3"] == ["Choose a different question for each."]
+
+
+def test_challenge_answers_differ_ignoring_case_and_spaces(make_customer):
+    errors = _profile_errors(make_customer(), answer_2="  blue   RIDGE ")
+    assert errors["answer_2"] == ["Give a different answer to each question."]
+
+
+def test_challenge_answers_need_three_characters_after_normalising(make_customer):
+    errors = _profile_errors(make_customer(), answer_1="  ab  ")
+    assert errors["answer_1"] == ["Your answer must be at least 3 characters."]
+
+
+def test_question_must_come_from_the_list(make_customer):
+    errors = _profile_errors(make_customer(), question_1="favourite_password")
+    assert "question_1" in errors
+
+
+def test_typed_non_secret_values_are_kept_but_answers_are_not(make_customer):
+    form = ProfileForm(data=profile_data(password2="not the same at all"), customer=make_customer())
+    assert not form.is_valid()
+    assert 'value="dana.r-2026"' in str(form["username"])
+    assert 'value="dana.new@example.com"' in str(form["email"])
+    assert "Blue Ridge" not in str(form["answer_1"])

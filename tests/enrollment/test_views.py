@@ -1,0 +1,547 @@
+"""The enrollment wizard over HTTPS, as a customer and as an attacker would meet it."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth.hashers import check_password
+from django.utils import timezone
+
+from accounts.models import User
+from enrollment.flow import SESSION_KEY
+from enrollment.models import ElectronicConsent
+from security.challenge import answer_matches
+from security.models import ChallengeAnswer, IdentityVerificationThrottle, SecurityEvent
+from tests.enrollment.conftest import (
+    ANSWERS,
+    BIRTH_DATE,
+    BIRTH_DATE_TYPED,
+    PASSWORD,
+    QUESTION_KEYS,
+    TIN,
+    Wizard,
+    identity_data,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOT_VERIFIED = "We couldn&#x27;t verify your information."
+IDENTITY_STRINGS = [TIN, BIRTH_DATE_TYPED, BIRTH_DATE.isoformat(), "1985", "04/12"]
+
+
+def _error_summary(response) -> str:
+    match = re.search(r'<div class="error-summary".*?</div>', response.content.decode(), re.S)
+    assert match, response.content.decode()[:3000]
+    return match.group(0)
+
+
+def _hidden_inputs(response) -> list[str]:
+    return re.findall(r'<input type="hidden"[^>]*>', response.content.decode())
+
+
+def _session_dump(client) -> str:
+    return json.dumps(dict(client.session.items()), default=str)
+
+
+def _wrong_vin_check_digit(vin: str) -> str:
+    return vin[:8] + ("1" if vin[8] != "1" else "2") + vin[9:]
+
+
+# --- Step 1 ---------------------------------------------------------------------------------------
+def test_enroll_now_leads_to_step_one_with_a_visible_step_indicator(client):
+    home = client.get("/").content.decode()
+    assert 'href="/enroll/">Enroll Now</a>' in home
+    page = client.get("/enroll/").content.decode()
+    assert '<li aria-current="step">Step 1: Your account information</li>' in page
+    assert "<h1>Enter your account information</h1>" in page
+    for label in ("Last 4 digits of SSN or TIN", "Date of birth", "Account number or VIN"):
+        assert f">{label}:</label>" in page
+    assert 'id="id_birth_date_helptext">mm/dd/yyyy</p>' in page
+
+
+def test_identity_matching_an_account_number_starts_the_wizard(client, wizard):
+    wizard.verify()
+    page = client.get("/enroll/vehicles/").content.decode()
+    assert "<h1>Add your vehicle(s)</h1>" in page
+    assert '<li class="done">Step 1: Your account information (done)</li>' in page
+
+
+def test_identity_matching_a_vin_typed_in_lower_case_with_spaces_starts_the_wizard(
+    client, wizard, customer
+):
+    vin = customer.loan_accounts.order_by("account_number").last().vehicle.vin
+    wizard.verify(reference=f" {vin[:6].lower()} {vin[6:]} ")
+    assert client.session[SESSION_KEY]["verified_account_id"] == (
+        customer.loan_accounts.order_by("account_number").last().pk
+    )
+
+
+def test_mismatch_message_is_identical_whichever_field_was_wrong(client, customer, make_customer):
+    other = make_customer(tin_last4="1111")
+    cases = {
+        "tin": identity_data(customer, tin_last4="8643"),
+        "birth date": identity_data(customer, birth_date="04/13/1985"),
+        "unknown account": identity_data(customer, reference="9999999999"),
+        "another customer's account": identity_data(
+            customer, reference=other.loan_accounts.get().account_number
+        ),
+    }
+    summaries = {}
+    for name, data in cases.items():
+        response = client.post("/enroll/", data)
+        assert response.status_code == 200, name
+        assert NOT_VERIFIED in response.content.decode()
+        assert 'class="errorlist' not in response.content.decode().split("</div>", 1)[1]
+        summaries[name] = _error_summary(response)
+    assert len(set(summaries.values())) == 1
+    summary = next(iter(summaries.values()))
+    for word in ("SSN", "TIN", "birth", "account number", "VIN"):
+        assert word not in summary
+    assert SESSION_KEY not in client.session
+
+
+def test_failed_verification_is_recorded_without_identity_data(client, customer):
+    client.post("/enroll/", identity_data(customer, tin_last4="8643"), REMOTE_ADDR="203.0.113.9")
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.VERIFY_FAILED)
+    assert event.ip == "203.0.113.9"
+    assert event.user is None
+    stored = f"{event.detail} {event.device}"
+    account = customer.loan_accounts.first()
+    for secret in [*IDENTITY_STRINGS, "8643", account.account_number, account.vehicle.vin]:
+        assert secret not in stored
+
+
+def test_vin_with_a_bad_check_digit_is_refused_before_it_counts_as_an_attempt(
+    client, wizard, customer
+):
+    vin = customer.loan_accounts.order_by("account_number").first().vehicle.vin
+    for _ in range(5):
+        response = client.post(
+            "/enroll/", identity_data(customer, reference=_wrong_vin_check_digit(vin))
+        )
+        assert response.status_code == 200
+        assert "check digit" in response.content.decode()
+    assert IdentityVerificationThrottle.objects.count() == 0
+    assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.VERIFY_FAILED).exists()
+    wizard.verify(reference=vin)
+
+
+def test_fourth_attempt_on_the_same_account_is_refused_even_with_correct_data(client, customer):
+    for _ in range(3):
+        response = client.post("/enroll/", identity_data(customer, tin_last4="0000"))
+        assert NOT_VERIFIED in response.content.decode()
+    response = client.post("/enroll/", identity_data(customer))
+    assert response.status_code == 429
+    page = response.content.decode().lower()
+    assert "too many attempts" in page and "try again later" in page
+    assert SESSION_KEY not in client.session
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.VERIFY_LIMITED).count() == 1
+
+
+def test_failure_limit_counts_per_account_or_vin_tried(client, customer, make_customer):
+    stranger = make_customer(tin_last4="5555")
+    for _ in range(3):
+        client.post("/enroll/", identity_data(customer, tin_last4="0000"))
+    # The same customer's other loan, and another customer, are not locked by those failures.
+    second = customer.loan_accounts.order_by("account_number").last().account_number
+    assert client.post("/enroll/", identity_data(customer, reference=second)).status_code == 302
+    other = Wizard(client.__class__(), stranger)
+    other.verify(tin_last4="5555", reference=stranger.loan_accounts.get().account_number)
+
+
+def test_failure_limit_resets_after_the_24_hour_window(client, customer):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            client.post("/enroll/", identity_data(customer, tin_last4="0000"))
+        assert client.post("/enroll/", identity_data(customer)).status_code == 429
+    with time_machine.travel(start + timedelta(hours=24, seconds=1), tick=False):
+        assert client.post("/enroll/", identity_data(customer)).status_code == 302
+
+
+def test_per_ip_limit_refuses_further_attempts_from_that_address(
+    client, customer, make_customer, settings
+):
+    settings.PORTAL_VERIFY_IP_RATE = "3/h"
+    for n in range(3):
+        response = client.post(
+            "/enroll/", identity_data(customer, reference=f"77777{n}"), REMOTE_ADDR="198.51.100.7"
+        )
+        assert NOT_VERIFIED in response.content.decode()
+    response = client.post("/enroll/", identity_data(customer), REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 429
+    assert "too many attempts" in response.content.decode().lower()
+    # Refused before checking: no further failure recorded, nothing for the real account.
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.VERIFY_FAILED).count() == 3
+    assert SESSION_KEY not in client.session
+    fresh = client.__class__()
+    assert (
+        fresh.post("/enroll/", identity_data(customer), REMOTE_ADDR="198.51.100.8").status_code
+        == 302
+    )
+
+
+def test_per_ip_limit_fails_closed_when_the_limit_store_is_down(client, customer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr("security.ratelimits.is_ratelimited", broken)
+    response = client.post("/enroll/", identity_data(customer))
+    assert response.status_code == 429
+    assert SESSION_KEY not in client.session
+
+
+def test_already_enrolled_customer_is_told_so_with_links_to_log_in_and_recover(client, make_user):
+    user = make_user(tin_last4=TIN, birth_date=BIRTH_DATE)
+    response = client.post("/enroll/", identity_data(user.customer))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "You are already enrolled" in page
+    assert 'href="/login/">Log In</a>' in page
+    assert re.search(r'href="/[^"]*forgot-username/">Forgot username\?</a>', page)
+    assert re.search(r'href="/[^"]*forgot-password/">Forgot password\?</a>', page)
+    assert SESSION_KEY not in client.session
+
+
+def test_verification_gives_the_session_a_new_key(client, wizard):
+    client.get("/enroll/")
+    client.session.save()
+    before = client.cookies["__Host-session"].value
+    wizard.verify()
+    assert client.cookies["__Host-session"].value != before
+
+
+# --- Identity data stays in step 1 ----------------------------------------------------------------
+def test_identity_data_never_reaches_the_session_urls_or_hidden_fields(client, wizard, customer):
+    responses = [client.get("/enroll/"), wizard.verify()]
+    state = client.session[SESSION_KEY]
+    assert set(state) == {
+        "customer_id",
+        "verified_account_id",
+        "last_activity",
+        "account_ids",
+        "profile",
+    }
+    assert state["customer_id"] == customer.pk
+    responses += [client.get("/enroll/vehicles/"), wizard.vehicles()]
+    responses += [client.get("/enroll/profile/"), wizard.profile()]
+    responses += [client.get("/enroll/consent/"), client.get("/enroll/consent/declined/")]
+    dump = _session_dump(client)
+    for secret in [TIN, BIRTH_DATE_TYPED, BIRTH_DATE.isoformat(), "04/12", PASSWORD, *ANSWERS]:
+        assert secret not in dump
+    responses.append(wizard.consent())
+    for response in responses:
+        location = response.get("Location", "")
+        for secret in IDENTITY_STRINGS:
+            assert secret not in location
+        for hidden in _hidden_inputs(response):
+            assert 'name="csrfmiddlewaretoken"' in hidden
+    assert SESSION_KEY not in client.session
+
+
+def test_security_events_of_an_enrollment_hold_no_identity_data(client, wizard, customer):
+    client.post("/enroll/", identity_data(customer, birth_date="04/13/1985"))
+    wizard.through_profile()
+    wizard.consent()
+    account = customer.loan_accounts.first()
+    for event in SecurityEvent.objects.all():
+        stored = f"{event.detail} {event.device}"
+        for secret in [
+            *IDENTITY_STRINGS,
+            "04/13/1985",
+            account.account_number,
+            account.vehicle.vin,
+        ]:
+            assert secret not in stored
+
+
+# --- Step order and expiry ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "path",
+    ["/enroll/vehicles/", "/enroll/profile/", "/enroll/consent/", "/enroll/consent/declined/"],
+)
+def test_later_steps_need_a_verified_identity(client, path):
+    for response in (client.get(path), client.post(path, {"agree": "on", "accounts": [1]})):
+        assert response.status_code == 302
+        assert response["Location"] == "/enroll/"
+    assert User.objects.count() == 0
+
+
+def test_steps_cannot_be_skipped(client, wizard):
+    wizard.verify()
+    assert client.get("/enroll/profile/")["Location"] == "/enroll/vehicles/"
+    assert client.post("/enroll/consent/", {"agree": "on"})["Location"] == "/enroll/vehicles/"
+    wizard.vehicles()
+    assert client.get("/enroll/consent/")["Location"] == "/enroll/profile/"
+    assert client.post("/enroll/consent/", {"agree": "on"})["Location"] == "/enroll/profile/"
+    assert User.objects.count() == 0
+
+
+def test_wizard_expires_after_15_minutes_without_activity(client, wizard):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        wizard.verify()
+    with time_machine.travel(start + timedelta(minutes=14), tick=False):
+        assert client.get("/enroll/vehicles/").status_code == 200
+    # 14 minutes after that last request the wizard is still alive; 15 and a bit, it is gone.
+    with time_machine.travel(start + timedelta(minutes=28), tick=False):
+        assert client.get("/enroll/vehicles/").status_code == 200
+    with time_machine.travel(start + timedelta(minutes=43, seconds=1), tick=False):
+        response = client.get("/enroll/vehicles/", follow=True)
+        assert response.redirect_chain == [("/enroll/", 302)]
+        assert "timed out after 15 minutes" in response.content.decode()
+        assert SESSION_KEY not in client.session
+
+
+def test_enrollment_pages_are_never_cached(client, wizard):
+    assert "no-store" in client.get("/enroll/")["Cache-Control"]
+    wizard.verify()
+    assert "no-store" in client.get("/enroll/vehicles/")["Cache-Control"]
+
+
+def test_signed_in_customer_is_sent_to_my_vehicles(client, make_user):
+    client.force_login(make_user())
+    assert client.get("/enroll/")["Location"] == "/my/vehicles/"
+    assert client.get("/enroll/consent/")["Location"] == "/my/vehicles/"
+
+
+# --- Step 2 ---------------------------------------------------------------------------------------
+def test_vehicles_step_lists_each_loan_with_the_verified_one_locked(client, wizard, customer):
+    wizard.verify()
+    page = client.get("/enroll/vehicles/").content.decode()
+    first, second = customer.loan_accounts.order_by("account_number")
+    for account in (first, second):
+        v = account.vehicle
+        assert (
+            f"{v.year} {v.make} {v.model}, VIN ending {v.vin[-4:]}, "
+            f"account ending {account.account_number[-4:]}"
+        ) in page
+    assert f'value="{first.pk}" id="id_accounts_0" checked disabled' in page
+
+
+def test_verified_vehicle_stays_linked_even_if_the_post_leaves_it_out(client, wizard, customer):
+    second = customer.loan_accounts.order_by("account_number").last()
+    wizard.verify(reference=second.account_number)
+    wizard.vehicles([])
+    wizard.profile()
+    wizard.consent()
+    user = User.objects.get(customer=customer)
+    assert list(user.loan_accounts.all()) == [second]
+
+
+def test_another_customers_vehicle_cannot_be_added(client, wizard, customer, make_customer):
+    other = make_customer()
+    wizard.verify()
+    response = client.post("/enroll/vehicles/", {"accounts": [other.loan_accounts.get().pk]})
+    assert response.status_code == 200
+    assert "Choose only vehicles from the list." in response.content.decode()
+    assert client.session[SESSION_KEY]["account_ids"] is None
+
+
+def test_single_vehicle_customer_sees_it_confirmed(client, make_customer):
+    single = make_customer(tin_last4=TIN, birth_date=BIRTH_DATE, loans=1)
+    wizard = Wizard(client, single)
+    wizard.verify()
+    page = client.get("/enroll/vehicles/").content.decode()
+    vehicle = single.loan_accounts.get().vehicle
+    assert "We found this vehicle on your account" in page
+    assert f"{vehicle.year} {vehicle.make} {vehicle.model}" in page
+    assert 'type="checkbox"' not in page
+    wizard.vehicles()
+
+
+# --- Step 3 ---------------------------------------------------------------------------------------
+def test_profile_step_is_prefilled_from_servicing_data(client, wizard, customer):
+    wizard.verify()
+    wizard.vehicles()
+    page = client.get("/enroll/profile/").content.decode()
+    assert f'value="{customer.email}"' in page
+    assert f'value="{customer.mobile_phone}"' in page
+    assert page.count('autocomplete="new-password"') == 2
+    assert page.count("<select") == 3
+
+
+def test_profile_errors_keep_typed_values_but_never_the_password(client, wizard):
+    wizard.verify()
+    wizard.vehicles()
+    response = client.post(
+        "/enroll/profile/",
+        {**_profile(), "password1": "iloveyouiloveyou", "password2": "iloveyouiloveyou"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<div class="error-summary" role="alert"' in page
+    assert "list of passwords that attackers try first" in page
+    assert 'value="dana.r-2026"' in page and 'value="dana.new@example.com"' in page
+    assert "iloveyouiloveyou" not in page
+    assert client.session[SESSION_KEY]["profile"] is None
+
+
+def _profile():
+    from tests.enrollment.conftest import profile_data
+
+    return profile_data()
+
+
+# --- Step 4 and the result ------------------------------------------------------------------------
+def test_consent_step_shows_the_disclosure_and_requires_the_box(client, wizard, settings):
+    settings.PORTAL_ESIGN_VERSION = "2026-11"
+    wizard.through_profile()
+    page = client.get("/enroll/consent/").content.decode()
+    assert "<h1>Authorize electronic communications</h1>" in page
+    assert "Disclosure version 2026-11" in page
+    assert "Withdrawing your consent" in page and "Paper copies" in page
+    assert ">Finish enrollment</button>" in page
+    response = client.post("/enroll/consent/", {})
+    assert response.status_code == 200
+    assert "tick the box to agree" in response.content.decode()
+    assert User.objects.count() == 0
+
+
+def test_declining_explains_that_enrollment_needs_consent_and_how_to_reach_support(
+    client, wizard, settings
+):
+    wizard.through_profile()
+    page = client.get("/enroll/consent/").content.decode()
+    assert 'href="/enroll/consent/declined/">I do not agree</a>' in page
+    declined = client.get("/enroll/consent/declined/").content.decode()
+    assert "Online enrollment needs your consent" in declined
+    assert settings.PORTAL_SUPPORT_PHONE in declined
+    assert settings.PORTAL_SUPPORT_HOURS in declined
+    assert User.objects.count() == 0
+
+
+def test_finishing_creates_the_account_and_lands_on_the_log_in_page(
+    client, wizard, customer, mailoutbox, settings
+):
+    first, second = customer.loan_accounts.order_by("account_number")
+    wizard.verify()
+    wizard.vehicles([second.pk])
+    wizard.profile()
+    response = client.post(
+        "/enroll/consent/",
+        {"agree": "on"},
+        REMOTE_ADDR="192.0.2.44",
+        HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+        follow=True,
+    )
+    assert response.redirect_chain == [("/login/", 302)]
+    assert "Your enrollment is complete" in response.content.decode()
+    assert "<h1>Log In</h1>" in response.content.decode()
+
+    user = User.objects.get(customer=customer)
+    assert user.username == "dana.r-2026"
+    assert check_password(PASSWORD, user.password)
+    assert user.password.startswith("argon2$argon2id$")
+    assert user.email == "dana.new@example.com"
+    assert user.mobile_phone == "+12015550199"
+    assert (user.first_name, user.last_name) == (customer.first_name, customer.last_name)
+    assert set(user.loan_accounts.all()) == {first, second}
+
+    answers = list(ChallengeAnswer.objects.filter(user=user).order_by("id"))
+    assert [a.question for a in answers] == QUESTION_KEYS
+    for row, answer in zip(answers, ANSWERS, strict=True):
+        assert answer not in row.answer_hash
+        assert answer_matches(f"  {answer.upper()} ", row.answer_hash)
+
+    consent = ElectronicConsent.objects.get(user=user)
+    assert consent.disclosure_version == settings.PORTAL_ESIGN_VERSION
+    assert consent.ip == "192.0.2.44"
+    assert consent.user_agent == "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"
+    assert abs((timezone.now() - consent.accepted_at).total_seconds()) < 60
+
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.ENROLLED)
+    assert event.user == user and event.ip == "192.0.2.44"
+
+    (email,) = mailoutbox
+    assert email.to == ["dana.new@example.com"]
+    assert "online account is ready" in email.subject
+    assert re.search(r"https://testserver(:\d+)?/login/", email.body)
+    assert PASSWORD not in email.body and TIN not in email.body
+
+
+def test_email_failure_keeps_the_account_and_says_so(client, wizard, customer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr("enrollment.services.send_mail", broken)
+    wizard.through_profile()
+    response = wizard.consent()
+    assert response["Location"] == "/login/"
+    page = client.get("/login/").content.decode()
+    assert "Your enrollment is complete" in page
+    assert "could not send your confirmation email" in page
+    assert User.objects.filter(customer=customer).count() == 1
+
+
+def test_submitting_the_last_step_twice_creates_one_account(client, wizard, customer):
+    wizard.through_profile()
+    assert wizard.consent()["Location"] == "/login/"
+    again = client.post("/enroll/consent/", {"agree": "on"}, follow=True)
+    assert again.redirect_chain == [("/login/", 302)]
+    assert "Your enrollment is complete. Please log in." in again.content.decode()
+    assert User.objects.filter(customer=customer).count() == 1
+
+
+def test_second_of_two_simultaneous_submissions_sees_a_clear_message(client, wizard, customer):
+    # Both requests carried the same wizard state (the second read the session before the first
+    # saved it): replaying the state reproduces what the slower request sees.
+    wizard.through_profile()
+    state = client.session[SESSION_KEY]
+    assert wizard.consent()["Location"] == "/login/"
+    session = client.session
+    session[SESSION_KEY] = state
+    session.save()
+    loser = client.post("/enroll/consent/", {"agree": "on"})
+    page = loser.content.decode()
+    assert loser.status_code == 200
+    assert "An online account for you was created a moment ago" in page
+    assert 'href="/login/">Log In</a>' in page
+    assert User.objects.filter(customer=customer).count() == 1
+    assert ChallengeAnswer.objects.count() == 3
+    assert ElectronicConsent.objects.count() == 1
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.ENROLLED).count() == 1
+
+
+def test_two_browsers_enrolling_the_same_customer_end_with_one_account(customer):
+    first = Wizard(client_class(), customer)
+    second = Wizard(client_class(), customer)
+    first.through_profile(username="first.browser")
+    second.through_profile(username="second.browser")
+    assert first.consent()["Location"] == "/login/"
+    loser = second.consent()
+    assert "An online account for you was created a moment ago" in loser.content.decode()
+    assert list(User.objects.values_list("username", flat=True)) == ["first.browser"]
+    assert ChallengeAnswer.objects.count() == 3
+    assert ElectronicConsent.objects.count() == 1
+
+
+def test_username_taken_meanwhile_sends_the_customer_back_to_choose_another(
+    client, wizard, customer, make_customer
+):
+    rival_customer = make_customer(tin_last4="4321")
+    wizard.through_profile(username="Shared.Name")
+    rival = Wizard(client_class(), rival_customer)
+    rival.verify(tin_last4="4321", reference=rival_customer.loan_accounts.get().account_number)
+    rival.vehicles()
+    rival.profile(username="shared.NAME")
+    assert rival.consent()["Location"] == "/login/"
+
+    response = wizard.consent()
+    assert response["Location"] == "/enroll/profile/"
+    page = client.get("/enroll/profile/").content.decode()
+    assert "Someone else took that username a moment ago" in page
+    assert not User.objects.filter(customer=customer).exists()
+    wizard.profile(username="another.name")
+    assert wizard.consent()["Location"] == "/login/"
+    assert User.objects.get(customer=customer).username == "another.name"
+
+
+def client_class():
+    from tests.conftest import HttpsClient
+
+    return HttpsClient()

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "security",
     "accounts",
     "enrollment",
+    "support",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,8 @@
-from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
 from portal.conf import portal
+from support.admin import site as support_console
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,7 +14,7 @@ urlpatterns = [
     path("", include("security.recovery_urls")),
     path("enroll/", include("enrollment.urls")),
     path("my/", include("accounts.urls")),
-    path(portal.admin_path, admin.site.urls),
+    path(portal.admin_path, support_console.urls),
 ]
 
 handler404 = "portal.views.page_not_found"

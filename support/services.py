@@ -1,0 +1,282 @@
+"""What support staff can do to a customer's online account. Every function audits itself.
+
+Each action runs in one transaction that also writes its StaffAuditEntry (and the customer's
+SecurityEvent where the customer should see it), so no change happens without its record.
+Slow hashing (passwords, challenge answers) always happens before a write transaction opens.
+
+The customer's own records (security events, emails) get no `request`: they would otherwise
+show the staff member's browser and IP address to the customer. The audit row keeps the IP.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from urllib.parse import quote, urlencode
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_ratelimit.core import is_ratelimited
+
+from accounts.identity import identity_digest
+from accounts.models import User, new_security_stamp
+from portal.conf import portal
+from security.challenge import answer_matches, question_text
+from security.events import record_event
+from security.models import ChallengeAnswer, SecurityEvent
+from support.models import StaffAuditEntry
+
+logger = logging.getLogger(__name__)
+
+Action = StaffAuditEntry.Action
+
+# Caller verification guesses allowed per staff member and customer. A supervisor's review of
+# the audit trail is the real control; the limit stops a console from becoming a guessing oracle.
+VERIFY_RATE = "5/h"
+
+ROLE_GROUPS: dict[str, str] = {"agent": "Support agent", "supervisor": "Supervisor"}
+STAFF_DEVICE_NAME = "Support console"
+
+
+class VerifyOutcome(StrEnum):
+    MATCH = "Match"
+    NO_MATCH = "No match"
+    LIMITED = "Refused: too many attempts"
+
+
+def _audit(
+    *,
+    staff: User,
+    user: User,
+    action: str,
+    request: HttpRequest | None,
+    reason: str = "",
+    outcome: str = "",
+) -> StaffAuditEntry:
+    return StaffAuditEntry.objects.create(
+        staff=staff,
+        staff_username=staff.get_username(),
+        customer=user,
+        customer_username=user.get_username(),
+        action=action,
+        reason=reason[:500],
+        outcome=outcome[:100],
+        ip=getattr(request, "client_ip", None) if request is not None else None,
+    )
+
+
+def _require_customer(user: User) -> None:
+    # The console acts on customers' online accounts only, never on staff accounts.
+    if user.customer_id is None or user.is_staff or user.is_superuser:
+        raise ValueError("support actions apply to customers' online accounts only")
+
+
+# --- Looking and verifying ----------------------------------------------------------------------
+def account_view_record(
+    *, staff: User, user: User, request: HttpRequest | None = None, quiet_minutes: int = 30
+) -> bool:
+    """Records that `staff` opened the customer's page, once per `quiet_minutes` (a look at a
+    customer's data is traceable without every page refresh filling the trail)."""
+    since = timezone.now() - timedelta(minutes=quiet_minutes)
+    if StaffAuditEntry.objects.filter(
+        staff=staff, customer=user, action=Action.VIEWED, created_at__gte=since
+    ).exists():
+        return False
+    _audit(staff=staff, user=user, action=Action.VIEWED, request=request)
+    return True
+
+
+def _verify_allowed(*, staff: User, user: User, request: HttpRequest) -> bool:
+    """Counts this attempt on the shared cache (atomic increment); fails closed."""
+    try:
+        limited = is_ratelimited(
+            request,
+            group="support-verify-caller",
+            key=lambda group, req: f"{staff.pk}:{user.pk}",
+            rate=VERIFY_RATE,
+            method=is_ratelimited.ALL,
+            increment=True,
+        )
+    except Exception:  # the cache is unreachable: refuse rather than stop limiting
+        logger.warning("rate limit store unavailable for caller verification; refusing")
+        return False
+    return not limited
+
+
+def caller_verify_identity(
+    *, staff: User, user: User, tin_last4: str, birth_date: date, request: HttpRequest
+) -> VerifyOutcome:
+    """Compares what the caller said (TIN last 4, birth date) with the customer's stored keyed
+    hash, in constant time. Says only match or no match; the values typed are not kept."""
+    _require_customer(user)
+    if not _verify_allowed(staff=staff, user=user, request=request):
+        outcome = VerifyOutcome.LIMITED
+    else:
+        stored = user.customer.identity_digest if user.customer else ""
+        matched = hmac.compare_digest(stored, identity_digest(tin_last4, birth_date))
+        outcome = VerifyOutcome.MATCH if matched else VerifyOutcome.NO_MATCH
+    _audit(
+        staff=staff,
+        user=user,
+        action=Action.VERIFY_LIMITED if outcome is VerifyOutcome.LIMITED else Action.VERIFY_CALLER,
+        request=request,
+        reason="Caller gave TIN last 4 and date of birth",
+        outcome=outcome.value,
+    )
+    return outcome
+
+
+def caller_verify_answer(
+    *, staff: User, user: User, question: str, answer: str, request: HttpRequest
+) -> VerifyOutcome:
+    """Checks the caller's answer to one of the customer's challenge questions (slow hash,
+    outside any transaction). Says only match or no match; the answer is not kept."""
+    _require_customer(user)
+    if not _verify_allowed(staff=staff, user=user, request=request):
+        outcome = VerifyOutcome.LIMITED
+    else:
+        stored = (
+            ChallengeAnswer.objects.filter(user=user, question=question)
+            .values_list("answer_hash", flat=True)
+            .first()
+        )
+        matched = stored is not None and answer_matches(answer, stored)
+        outcome = VerifyOutcome.MATCH if matched else VerifyOutcome.NO_MATCH
+    _audit(
+        staff=staff,
+        user=user,
+        action=Action.VERIFY_LIMITED if outcome is VerifyOutcome.LIMITED else Action.VERIFY_CALLER,
+        request=request,
+        reason=f"Caller answered: {question_text(question) or question}",
+        outcome=outcome.value,
+    )
+    return outcome
+
+
+# --- Changing the online account ----------------------------------------------------------------
+def access_unlock(*, staff: User, user: User, reason: str, request: HttpRequest) -> None:
+    """Clears the sign-in lock and every failure count (username and registered devices) in one
+    transaction with the audit row and the customer's UNLOCKED event, then emails the customer
+    that access was restored (a failed email never undoes the unlock)."""
+    from security.lockout import lockout_clear
+    from security.notifications import notify
+
+    _require_customer(user)
+    with transaction.atomic():
+        lockout_clear(user=user)
+        record_event(SecurityEvent.Kind.UNLOCKED, user=user)
+        _audit(staff=staff, user=user, action=Action.UNLOCKED, request=request, reason=reason)
+    notify(user=user, kind="access_restored")
+
+
+def access_devices_remove(*, staff: User, user: User, reason: str, request: HttpRequest) -> int:
+    """Revokes every registered device of the customer; returns how many there were."""
+    from security.devices import devices_revoke_all
+
+    _require_customer(user)
+    with transaction.atomic():
+        removed = devices_revoke_all(user=user)
+        _audit(
+            staff=staff,
+            user=user,
+            action=Action.DEVICES_REMOVED,
+            request=request,
+            reason=reason,
+            outcome=f"{removed} removed",
+        )
+    return removed
+
+
+def access_questions_require(*, staff: User, user: User, reason: str, request: HttpRequest) -> None:
+    """After their next password login the customer must choose new challenge questions
+    before anything else."""
+    _require_customer(user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(must_reset_challenge_questions=True)
+        _audit(
+            staff=staff, user=user, action=Action.QUESTIONS_REQUIRED, request=request, reason=reason
+        )
+    user.must_reset_challenge_questions = True
+
+
+def access_disable(*, staff: User, user: User, reason: str, request: HttpRequest) -> None:
+    """Turns online access off. Rotating the security stamp ends every session of the customer
+    at their next request, whatever the session backend."""
+    _require_customer(user)
+    stamp = new_security_stamp()
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False, security_stamp=stamp)
+        record_event(SecurityEvent.Kind.DISABLED, user=user)
+        _audit(staff=staff, user=user, action=Action.DISABLED, request=request, reason=reason)
+    user.is_active, user.security_stamp = False, stamp
+
+
+def access_enable(*, staff: User, user: User, reason: str, request: HttpRequest) -> None:
+    _require_customer(user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=True)
+        record_event(SecurityEvent.Kind.ENABLED, user=user)
+        _audit(staff=staff, user=user, action=Action.ENABLED, request=request, reason=reason)
+    user.is_active = True
+
+
+# --- Staff accounts and retention ---------------------------------------------------------------
+class SupportUserError(Exception):
+    pass
+
+
+def support_user_create(*, username: str, role: str, password: str, email: str = "") -> TOTPDevice:
+    """Creates a staff user in the role's group with a confirmed authenticator-app device.
+
+    The password must pass the project's validators. Raises SupportUserError (taken username,
+    unknown role or missing group) or django's ValidationError (weak password).
+    """
+    if role not in ROLE_GROUPS:
+        raise SupportUserError(f"unknown role {role!r}; choose agent or supervisor")
+    user = User(username=username, email=email, is_staff=True)
+    validate_password(password, user)
+    user.password = make_password(password)  # hashed before the write transaction opens
+    with transaction.atomic():
+        group = Group.objects.filter(name=ROLE_GROUPS[role]).first()
+        if group is None:
+            raise SupportUserError(f"the group {ROLE_GROUPS[role]!r} is missing; run migrate")
+        if User.objects.filter(username__iexact=username).exists():
+            raise SupportUserError(f"the username {username!r} is taken")
+        user.save()
+        user.groups.add(group)
+        return TOTPDevice.objects.create(user=user, name=STAFF_DEVICE_NAME, confirmed=True)
+
+
+def staff_totp_uri(device: TOTPDevice) -> str:
+    """The otpauth:// URI (Key Uri Format) for the staff member's authenticator app. The issuer
+    names the console, so it is not confused with a customer entry in the same app."""
+    issuer = f"{portal.lender_name} support console".replace(":", "")
+    label = quote(f"{issuer}:{device.user.get_username()}")
+    params = urlencode(
+        {
+            "secret": base64.b32encode(device.bin_key).decode().rstrip("="),
+            "issuer": issuer,
+            "algorithm": "SHA1",
+            "digits": device.digits,
+            "period": device.step,
+        },
+        quote_via=quote,
+    )
+    return f"otpauth://totp/{label}?{params}"
+
+
+def retention_purge(*, now: datetime | None = None) -> tuple[int, int]:
+    """Deletes security events and staff audit entries older than the retention period.
+    Returns (events deleted, audit entries deleted)."""
+    cutoff = (now or timezone.now()) - timedelta(days=portal.event_retention_days)
+    events = SecurityEvent.objects.purge_before(cutoff)
+    audit = StaffAuditEntry.objects.purge_before(cutoff)
+    return events, audit

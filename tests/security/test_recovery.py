@@ -11,6 +11,9 @@ import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.models import User
 from security.flows.recovery import SESSION_KEY
@@ -434,3 +437,30 @@ def test_signed_in_customers_are_sent_to_my_vehicles(client, make_user):
 def test_recovery_pages_are_not_cached(client):
     for url in ("/forgot-password/", "/forgot-username/"):
         assert "no-store" in client.get(url)["Cache-Control"]
+
+
+# --- Never a server error -------------------------------------------------------------------------
+_FIELDS = ["username", "tin_last4", "birth_date", "reference", "channel", "code"]
+_FIELDS += ["password1", "password2"]
+_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=80)
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.dictionaries(st.sampled_from(_FIELDS), _text))
+def test_recovery_forms_never_answer_with_a_server_error(client, data):
+    for url in ("/forgot-username/", "/forgot-password/", "/not-me/x/"):
+        assert client.post(url, data).status_code in {200, 404, 429}
+
+
+@hypothesis_settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.dictionaries(st.sampled_from(_FIELDS), _text))
+def test_later_recovery_steps_never_answer_with_a_server_error(client, make_user, settings, data):
+    settings.PORTAL_VERIFY_IP_RATE = settings.PORTAL_LOGIN_IP_RATE = "10000/h"
+    user = make_user()
+    _reach_new_password(client, user)
+    for url in ("/forgot-password/new/", "/forgot-password/send/", "/forgot-password/code/"):
+        assert client.post(url, data).status_code in {200, 302, 429}

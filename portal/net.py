@@ -15,7 +15,7 @@ def client_ip(request: HttpRequest) -> str:
     Only addresses our own proxies appended are trusted: a client can prepend anything it likes
     to X-Forwarded-For, so counting from the left would let it choose its own IP.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 (a value, not a bind)
+    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104  # nosec B104 (a value, not a bind)
     hops = portal.trusted_proxy_count
     if hops:
         forwarded = [

@@ -15,7 +15,8 @@ def client_ip(request: HttpRequest) -> str:
     Only addresses our own proxies appended are trusted: a client can prepend anything it likes
     to X-Forwarded-For, so counting from the left would let it choose its own IP.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104  # nosec B104 (a value, not a bind)
+    # "0.0.0.0" here is a value for a missing address, not an address to bind to.
+    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104  # nosec B104
     hops = portal.trusted_proxy_count
     if hops:
         forwarded = [

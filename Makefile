@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.14 python3; do \
 	&& { echo $$p; break; }; done)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint install install-dev browser serve bench clean
+.PHONY: run test lint install install-dev browser serve bench scale-test clean
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (see README.md)"; exit 1; }
@@ -57,6 +57,10 @@ lint: install-dev
 
 test: install-dev browser lint
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Performance: the portal in production mode over HTTPS against the Argon2 floor (README).
+bench: install-dev
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

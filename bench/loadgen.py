@@ -28,6 +28,10 @@ class FlowError(Exception):
     pass
 
 
+class Exhausted(FlowError):
+    """The flow has no more data to work with (e.g. customers left to enroll): stop this user."""
+
+
 @dataclass
 class Response:
     status: int
@@ -51,7 +55,14 @@ class Recorder:
     steps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     flows: int = 0
     errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def error(self, exc: Exception) -> None:
+        with self.lock:
+            self.errors += 1
+            if len(self.error_samples) < 3:
+                self.error_samples.append(f"{type(exc).__name__}: {exc}"[:200])
 
     def step(self, name: str, seconds: float) -> None:
         if self.measuring:
@@ -158,11 +169,12 @@ def run_closed_loop(
                 if recorder.measuring:
                     with recorder.lock:
                         recorder.flows += 1
-            except Exception:
+            except Exception as exc:
                 if recorder.measuring:
-                    with recorder.lock:
-                        recorder.errors += 1
+                    recorder.error(exc)
                 browser.close()
+                if isinstance(exc, Exhausted):
+                    return
             iteration += 1
         browser.close()
 
@@ -203,9 +215,8 @@ def run_open_loop(
                 flow(browser, index * 1_000_000 + iteration)
                 with recorder.lock:
                     recorder.flows += 1
-            except Exception:
-                with recorder.lock:
-                    recorder.errors += 1
+            except Exception as exc:
+                recorder.error(exc)
                 browser.close()
             iteration += 1
             next_at += interval
@@ -242,6 +253,7 @@ def summarize(recorder: Recorder, elapsed: float) -> dict[str, Any]:
     return {
         "flows": recorder.flows,
         "errors": recorder.errors,
+        "error_samples": recorder.error_samples,
         "seconds": round(elapsed, 2),
         "flows_per_s": round(recorder.flows / elapsed, 2) if elapsed else 0.0,
         "steps": steps,

@@ -1,0 +1,33 @@
+"""A short run of `make bench`, so the benchmark cannot rot: every flow completes without error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_benchmark_smoke_run_completes_every_flow_without_errors():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    # The bench needs Redis (production mode); the suite's Redis leg names one, else the local one.
+    env["REDIS_URL"] = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14"
+    result = subprocess.run(
+        [sys.executable, "bench/run.py", "--smoke"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    for flow in ("login_registered", "login_step_up", "my_vehicles_half", "enrollment"):
+        assert summary[flow]["flows"] > 0 and summary[flow]["errors"] == 0, flow
+    assert summary["floor"]["floor_2_processes_per_s"] > 0
+    assert summary["import_sqlite"]["rows"] == 300
+    assert all(weight["html"] > 500 for weight in summary["pages"].values())

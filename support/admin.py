@@ -107,7 +107,7 @@ class CustomerAccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description="email")
     def masked_email(self, obj: CustomerAccount) -> str:
-        return selectors.mask_email(obj.email)
+        return selectors.masked_email(obj.email)
 
     @admin.display(description="online access", ordering="is_active")
     def online_access(self, obj: CustomerAccount) -> str:

@@ -16,6 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from security.challenge import question_text
+from security.codes import mask_email, mask_phone
+from security.lockout import lock_status, username_key
 from security.models import ChallengeAnswer, RegisteredDevice, SecurityEvent, SignInLock
 
 RECENT_EVENTS = 20
@@ -48,16 +50,12 @@ def customer_search(queryset: QuerySet[Any], term: str) -> QuerySet[Any]:
     return queryset.filter(matches).distinct()
 
 
-def mask_email(email: str) -> str:
-    from security.codes import mask_email as mask
-
-    return mask(email) if email else ""
+def masked_email(email: str) -> str:
+    return mask_email(email) if email else ""
 
 
-def mask_phone(phone: str) -> str:
-    from security.codes import mask_phone as mask
-
-    return mask(phone) if phone else ""
+def masked_phone(phone: str) -> str:
+    return mask_phone(phone) if phone else ""
 
 
 @dataclass(frozen=True)
@@ -84,8 +82,6 @@ class CustomerOverview:
 def customer_overview(user: User) -> CustomerOverview:
     """Everything the customer's page shows, as plain values (never model instances whose
     secret fields a template could reach)."""
-    from security.lockout import lock_status, username_key
-
     locked, until = lock_status(user=user)
     failures = (
         SignInLock.objects.filter(username_key=username_key(user.get_username()))
@@ -129,8 +125,8 @@ def customer_overview(user: User) -> CustomerOverview:
         locked=locked,
         locked_until=until,
         failure_count=failures or 0,
-        email=mask_email(user.email or (customer.email if customer else "")),
-        phone=mask_phone(user.mobile_phone or (customer.mobile_phone if customer else "")),
+        email=masked_email(user.email or (customer.email if customer else "")),
+        phone=masked_phone(user.mobile_phone or (customer.mobile_phone if customer else "")),
         must_reset_challenge_questions=user.must_reset_challenge_questions,
         authenticator_app=TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         date_joined=user.date_joined,

@@ -30,8 +30,11 @@ from accounts.identity import identity_digest
 from accounts.models import User, new_security_stamp
 from portal.conf import portal
 from security.challenge import answer_matches, question_text
+from security.devices import devices_revoke_all
 from security.events import record_event
+from security.lockout import lockout_clear
 from security.models import ChallengeAnswer, SecurityEvent
+from security.notifications import notify
 from support.models import StaffAuditEntry
 
 logger = logging.getLogger(__name__)
@@ -166,9 +169,6 @@ def access_unlock(*, staff: User, user: User, reason: str, request: HttpRequest)
     """Clears the sign-in lock and every failure count (username and registered devices) in one
     transaction with the audit row and the customer's UNLOCKED event, then emails the customer
     that access was restored (a failed email never undoes the unlock)."""
-    from security.lockout import lockout_clear
-    from security.notifications import notify
-
     _require_customer(user)
     with transaction.atomic():
         lockout_clear(user=user)
@@ -179,8 +179,6 @@ def access_unlock(*, staff: User, user: User, reason: str, request: HttpRequest)
 
 def access_devices_remove(*, staff: User, user: User, reason: str, request: HttpRequest) -> int:
     """Revokes every registered device of the customer; returns how many there were."""
-    from security.devices import devices_revoke_all
-
     _require_customer(user)
     with transaction.atomic():
         removed = devices_revoke_all(user=user)

@@ -86,6 +86,7 @@ def _render(
         "account_id": user.pk,
         "account": overview,
         "forms": page_forms,
+        "has_errors": any(form.is_bound and form.errors for form in page_forms.values()),
         "can": can,
         "audit": audit,
     }

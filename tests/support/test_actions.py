@@ -66,6 +66,30 @@ def test_agent_unlocks_a_locked_customer_and_the_audit_row_names_agent_and_reaso
     assert "Not locked" in page
 
 
+def test_a_customer_locked_by_five_wrong_passwords_can_log_in_after_the_unlock(
+    agent, customer_url, make_user
+):
+    from tests.conftest import DEMO_PASSWORD
+
+    customer = make_user()
+    portal_client = HttpsClient()
+    for _ in range(5):
+        portal_client.post("/login/", {"username": customer.username, "password": "wrong" * 4})
+    refused = portal_client.post(
+        "/login/", {"username": customer.username, "password": DEMO_PASSWORD}
+    )
+    assert "Online access is temporarily locked" in refused.content.decode()
+
+    agent.post(customer_url(customer, "unlock"), {"unlock-reason": "Caller verified"})
+
+    accepted = HttpsClient().post(
+        "/login/", {"username": customer.username, "password": DEMO_PASSWORD}
+    )
+    # The password is accepted; this client is new to the portal, so step-up follows.
+    assert accepted.status_code == 302
+    assert accepted.headers["Location"].startswith("/login/verify/")
+
+
 def test_unlock_emails_the_customer_that_access_was_restored(agent, customer_url, make_user):
     customer = make_user()
     _lock(customer)

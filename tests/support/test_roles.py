@@ -97,3 +97,13 @@ def test_staff_accounts_are_not_customers_in_the_console(supervisor, console_url
     assert supervisor.post(url + "disable/", {"disable-reason": "x"}).status_code == 404
     other.refresh_from_db()
     assert other.is_active
+
+
+def test_roles_are_restored_by_migrate_if_groups_were_emptied(db):
+    from django.core.management import call_command
+
+    Group.objects.get(name="Supervisor").permissions.clear()
+    Group.objects.filter(name="Support agent").delete()
+    call_command("migrate", verbosity=0)
+    assert _permissions("Support agent") == AGENT_PERMISSIONS
+    assert _permissions("Supervisor") == AGENT_PERMISSIONS | SUPERVISOR_ONLY

@@ -306,8 +306,12 @@ def test_verify_caller_needs_both_identity_values(agent, customer_url, make_user
 
 
 # --- Looking is recorded too --------------------------------------------------------------------
-def test_opening_a_customer_page_is_recorded_once_per_half_hour(agent, customer_url, make_user):
+def test_opening_a_customer_page_is_recorded_once_per_half_hour(
+    agent, customer_url, make_user, settings
+):
     import time_machine
+
+    settings.PORTAL_SESSION_IDLE_SECONDS = 60 * 60
 
     customer = make_user()
     agent.get(customer_url(customer))

@@ -113,3 +113,20 @@ def test_console_logins_are_rate_limited_per_ip(client, console_url, make_staff,
     response = _login(client, console_url, staff.username, STAFF_PASSWORD, _code(staff))
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_an_idle_staff_session_ends(agent, console_url, settings):
+    import time_machine
+    from django.utils import timezone
+
+    settings.PORTAL_SESSION_IDLE_SECONDS = 15 * 60
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert agent.get(console_url()).status_code == 200
+    with time_machine.travel(start.timestamp() + 14 * 60, tick=False):
+        assert agent.get(console_url()).status_code == 200
+    with time_machine.travel(start.timestamp() + 30 * 60, tick=False):
+        response = agent.get(console_url())
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith(console_url("login/"))
+        assert "_auth_user_id" not in agent.session

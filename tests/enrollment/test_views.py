@@ -10,6 +10,9 @@ import pytest
 import time_machine
 from django.contrib.auth.hashers import check_password
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.models import User
 from enrollment.flow import SESSION_KEY
@@ -545,3 +548,21 @@ def client_class():
     from tests.conftest import HttpsClient
 
     return HttpsClient()
+
+
+# --- Never a server error -------------------------------------------------------------------------
+_FIELDS = ["tin_last4", "birth_date", "reference", "accounts", "username", "password1"]
+_FIELDS += ["password2", "email", "mobile_phone", "question_1", "answer_1", "agree"]
+_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=80)
+
+
+@hypothesis_settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.dictionaries(st.sampled_from(_FIELDS), _text))
+def test_no_step_answers_with_a_server_error(client, wizard, settings, data):
+    settings.PORTAL_VERIFY_IP_RATE = "10000/h"
+    assert client.post("/enroll/", data).status_code in {200, 429}
+    wizard.verify()
+    for url in ("/enroll/vehicles/", "/enroll/profile/", "/enroll/consent/"):
+        assert client.post(url, data).status_code in {200, 302}

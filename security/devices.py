@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import re
 import secrets
 from datetime import timedelta
@@ -25,12 +24,11 @@ from django.utils import timezone
 from portal.conf import portal
 from security.events import record_event
 from security.models import RegisteredDevice, SecurityEvent
+from security.notifications import notify
 from security.user_agents import device_name
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-logger = logging.getLogger(__name__)
 
 DEVICE_COOKIE = "__Host-device"
 _TOKEN_BYTES = 32  # 256 bits
@@ -121,7 +119,7 @@ def device_register(
             SecurityEvent.Kind.DEVICE_REGISTERED, user=user, request=request, detail=device.name
         )
     set_device_cookie(response, token)
-    _notify(user=user, kind="new_device", request=request, context={"device": device.name})
+    notify(user=user, kind="new_device", request=request, context={"device": device.name})
     return device
 
 
@@ -153,13 +151,3 @@ def devices_revoke_all(*, user: User, request: HttpRequest | None = None) -> int
                 detail=f"All registered devices ({removed})",
             )
     return removed
-
-
-def _notify(*, user: User, kind: str, request: HttpRequest | None, context: dict) -> None:
-    """Emails the customer through security.notifications (which never raises on delivery)."""
-    try:
-        from security import notifications
-    except ImportError:  # written in parallel by the recovery work; absent until it lands
-        logger.info("notifications not available; %s email not sent", kind)
-        return
-    notifications.notify(user=user, kind=kind, request=request, context=context)

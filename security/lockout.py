@@ -20,7 +20,6 @@ runs. While the counter is locked nothing is checked, and attempts neither count
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,11 +34,10 @@ from django.utils.crypto import salted_hmac
 from portal.conf import portal
 from security.events import record_event
 from security.models import RegisteredDevice, SecurityEvent, SignInLock
+from security.notifications import notify
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-logger = logging.getLogger(__name__)
 
 _KEY_SALT = "security.lockout.username_key"
 # A password check takes well under a second; a slot held far longer was never given back.
@@ -154,7 +152,7 @@ def attempt_failed(
             )
         locked = locked_now or _is_locked(counter, now)
     if locked_now and user is not None:
-        _notify_lockout(user=user, request=request, until=until)
+        notify(user=user, kind="lockout", request=request, context={"until": until})
     return locked
 
 
@@ -212,12 +210,3 @@ def _is_locked(counter: Counter, now: datetime) -> bool:
     return SignInLock.objects.filter(
         username_key=counter.username_key, locked_until__gt=now
     ).exists()
-
-
-def _notify_lockout(*, user: User, request: HttpRequest | None, until: datetime) -> None:
-    try:
-        from security import notifications
-    except ImportError:  # written in parallel by the recovery work; absent until it lands
-        logger.info("notifications not available; lockout email not sent")
-        return
-    notifications.notify(user=user, kind="lockout", request=request, context={"until": until})

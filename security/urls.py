@@ -1,11 +1,13 @@
 from django.urls import path
-from django.views.generic import TemplateView
 
 from security import views
 
 app_name = "security"
 
 urlpatterns = [
-    path("login/", TemplateView.as_view(template_name="security/login.html"), name="login"),
+    path("login/", views.login, name="login"),
+    path("login/verify/", views.step_up, name="step_up"),
+    path("login/verify/send/", views.send_code, name="send_code"),
+    path("login/device/", views.register_device, name="register_device"),
     path("logout/", views.logout, name="logout"),
 ]

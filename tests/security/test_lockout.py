@@ -7,8 +7,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import SESSION_KEY
+from django.core import mail
 from django.utils import timezone
 
+from security.devices import DEVICE_COOKIE
 from security.lockout import (
     STALE_SLOTS,
     Counter,
@@ -23,7 +26,9 @@ from security.lockout import (
     username_key,
 )
 from security.models import RegisteredDevice, SecurityEvent, SignInLock
+from tests.conftest import DEMO_PASSWORD
 from tests.security.concurrency import concurrent_db, run_at_once
+from tests.security.test_login import CSRF_INPUT
 
 pytestmark = pytest.mark.django_db
 concurrent_db = concurrent_db  # the fixture, for the tests below that use it
@@ -206,3 +211,151 @@ def test_parallel_failures_lock_once_with_exactly_five_failure_events():
     assert SecurityEvent.objects.filter(kind=FAILED).count() == 5
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOCKED).count() == 1
     assert counter_locked(counter)
+
+
+# --- Through the Log In page -----------------------------------------------------------------------
+WRONG_PASSWORD = "wrong password 12345"
+LOCK_TEXT = "Online access is temporarily locked"
+
+
+def _log_in(client, username, password=DEMO_PASSWORD):
+    return client.post("/login/", {"username": username, "password": password})
+
+
+def _without_csrf(response) -> bytes:
+    return CSRF_INPUT.sub(b"", response.content)
+
+
+@pytest.fixture
+def hasher_calls(monkeypatch):
+    """Counts every Argon2 computation (a check or a dummy hash) the login makes."""
+    # The portal's hasher and Django's share the algorithm name "argon2"; Django verifies with
+    # the last one listed, which the portal's inherits from: count on the common base.
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    calls: list[str] = []
+    verify, encode = Argon2PasswordHasher.verify, Argon2PasswordHasher.encode
+
+    def counting_verify(self, password, encoded):
+        calls.append("verify")
+        return verify(self, password, encoded)
+
+    def counting_encode(self, password, salt):
+        calls.append("encode")
+        return encode(self, password, salt)
+
+    monkeypatch.setattr(Argon2PasswordHasher, "verify", counting_verify)
+    monkeypatch.setattr(Argon2PasswordHasher, "encode", counting_encode)
+    return calls
+
+
+def test_fifth_wrong_password_shows_the_lock_message_and_how_to_reach_support(
+    client, make_user, settings
+):
+    user = make_user()
+    for _ in range(4):
+        assert LOCK_TEXT not in _log_in(client, user.username, WRONG_PASSWORD).content.decode()
+    html = _log_in(client, user.username, WRONG_PASSWORD).content.decode()
+    assert LOCK_TEXT in html
+    assert settings.PORTAL_SUPPORT_PHONE in html and settings.PORTAL_SUPPORT_HOURS in html
+
+
+def test_during_a_lock_the_right_password_is_not_checked_and_looks_like_a_wrong_one(
+    client, make_user, hasher_calls
+):
+    user = make_user()
+    hasher_calls.clear()
+    for _ in range(5):
+        _log_in(client, user.username, WRONG_PASSWORD)
+    assert len(hasher_calls) == 5
+    right = _log_in(client, user.username)
+    wrong = _log_in(client, user.username, WRONG_PASSWORD)
+    assert len(hasher_calls) == 5  # nothing checked during the lock
+    assert right.status_code == wrong.status_code == 200
+    assert _without_csrf(right) == _without_csrf(wrong)
+    assert LOCK_TEXT in right.content.decode()
+    assert SESSION_KEY not in client.session
+    assert SecurityEvent.objects.filter(kind=FAILED).count() == 5
+
+
+def test_unknown_username_gets_the_same_lock_message_after_the_same_failures(client, make_user):
+    user = make_user()
+    fake = "x" * len(user.username)
+    known = [_log_in(client, user.username, WRONG_PASSWORD) for _ in range(6)]
+    unknown = [_log_in(client, fake, WRONG_PASSWORD) for _ in range(6)]
+    for real, made_up in zip(known, unknown, strict=True):
+        assert real.status_code == made_up.status_code
+        assert _without_csrf(real).replace(user.username.encode(), fake.encode()) == (
+            _without_csrf(made_up)
+        )
+    assert LOCK_TEXT not in known[3].content.decode() and LOCK_TEXT in known[4].content.decode()
+
+
+def test_lock_sends_one_email_and_records_one_lock_event(client, make_user):
+    user = make_user()
+    for _ in range(7):
+        _log_in(client, user.username, WRONG_PASSWORD)
+    lock_mails = [m for m in mail.outbox if m.to == [user.email]]
+    assert len(lock_mails) == 1 and "locked" in lock_mails[0].body.lower()
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOCKED, user=user).count() == 1
+
+
+def test_registered_device_still_signs_in_during_a_lock(client, make_user):
+    from tests.conftest import HttpsClient
+
+    user = make_user()
+    attacker = HttpsClient()
+    for _ in range(8):
+        _log_in(attacker, user.username, WRONG_PASSWORD)
+    assert lock_status(user=user)[0]
+    client.cookies[DEVICE_COOKIE] = _device_token(user)
+    response = _log_in(client, user.username)
+    assert response.status_code == 302 and response["Location"] == "/my/vehicles/"
+    assert client.session[SESSION_KEY] == str(user.pk)
+    assert lock_status(user=user)[0]  # still locked for everyone else
+    assert LOCK_TEXT in _log_in(attacker, user.username).content.decode()
+
+
+def test_wrong_passwords_with_a_device_cookie_lock_that_device_only(client, make_user):
+    from tests.conftest import HttpsClient
+
+    user = make_user()
+    client.cookies[DEVICE_COOKIE] = _device_token(user)
+    for _ in range(5):
+        _log_in(client, user.username, WRONG_PASSWORD)
+    assert LOCK_TEXT in _log_in(client, user.username).content.decode()
+    assert lock_status(user=user) == (False, None)
+    elsewhere = _log_in(HttpsClient(), user.username)
+    assert elsewhere["Location"] == "/login/verify/"  # the username itself is not locked
+
+
+def test_lock_ends_after_thirty_minutes(client, make_user):
+    from tests.conftest import HttpsClient
+
+    user = make_user()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(5):
+            _log_in(client, user.username, WRONG_PASSWORD)
+        clock.shift(timedelta(minutes=29))
+        assert LOCK_TEXT in _log_in(client, user.username).content.decode()
+        clock.shift(timedelta(minutes=1, seconds=1))
+        assert _log_in(HttpsClient(), user.username)["Location"] == "/login/verify/"
+
+
+def test_support_unlock_lets_the_customer_in_again(client, make_user):
+    user = make_user()
+    for _ in range(5):
+        _log_in(client, user.username, WRONG_PASSWORD)
+    lockout_clear(user=user)
+    assert _log_in(client, user.username)["Location"] == "/login/verify/"
+
+
+def _device_token(user) -> str:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from security.devices import device_register
+
+    response = HttpResponse()
+    device_register(user=user, request=RequestFactory().get("/"), response=response)
+    return response.cookies[DEVICE_COOKIE].value

@@ -1,0 +1,90 @@
+"""Forms of the sign-in pages. They validate shape only; security/flows/login.py decides."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+
+from security.codes import mask_email, mask_phone
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "username",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+    )
+    # Long passphrases welcome (at least 64 characters, NIST); the cap only stops absurd bodies
+    # from reaching the hasher. Paste is allowed: nothing here blocks it.
+    password = forms.CharField(
+        label="Password",
+        max_length=1024,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class StepUpForm(forms.Form):
+    """The pending step-up stages: the challenge question's **Answer**, the **Security code**."""
+
+    answer = forms.CharField(
+        label="Answer",
+        max_length=200,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    code = forms.CharField(
+        label="Security code",
+        max_length=40,  # 6 digits, or a backup code of 28 characters in groups
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(
+        self, *args: Any, question: str = "", needs_answer: bool, needs_code: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if needs_answer:
+            self.fields["answer"].help_text = question
+        else:
+            del self.fields["answer"]
+        if needs_code:
+            self.fields["code"].help_text = (
+                "The 6-digit code we sent you or your authenticator app shows. "
+                "You can also enter one of your backup codes."
+            )
+        else:
+            del self.fields["code"]
+
+
+class SendCodeForm(forms.Form):
+    channel = forms.ChoiceField(
+        label="Where should we send your security code?", widget=forms.RadioSelect
+    )
+
+    def __init__(
+        self, *args: Any, channels: list[str], email: str, phone: str, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        labels = {
+            "email": f"Email to {mask_email(email)}",
+            "sms": f"Text message to {mask_phone(phone)}",
+            "app": "Authenticator app",
+        }
+        field = cast(forms.ChoiceField, self.fields["channel"])
+        field.choices = [(channel, labels[channel]) for channel in channels]
+        if channels and not self.is_bound:
+            self.initial.setdefault("channel", channels[0])
+
+
+class RegisterDeviceForm(forms.Form):
+    choice = forms.ChoiceField(choices=[("register", "Register this device"), ("skip", "Not now")])

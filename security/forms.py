@@ -31,6 +31,10 @@ class LoginForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # the labels read exactly "Username", "Password"
+        super().__init__(*args, **kwargs)
+
 
 class StepUpForm(forms.Form):
     """The pending step-up stages: the challenge question's **Answer**, the **Security code**."""
@@ -52,6 +56,7 @@ class StepUpForm(forms.Form):
     def __init__(
         self, *args: Any, question: str = "", needs_answer: bool, needs_code: bool, **kwargs: Any
     ) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         if needs_answer:
             self.fields["answer"].help_text = question

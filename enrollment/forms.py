@@ -26,13 +26,21 @@ class UnrenderedTextInput(forms.TextInput):
         return None
 
 
+class StepForm(forms.Form):
+    """Labels read exactly as the customer is told ("Username", not "Username:")."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 # --- Step 1 ---------------------------------------------------------------------------------------
 _DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _DATE_OTHER_SEPARATORS = re.compile(r"^\d{1,2}\s*[^\d/]\s*\d{1,2}\s*[^\d/]\s*\d{4}$")
 _ACCOUNT_NUMBER = re.compile(r"^[A-Z0-9]{4,20}$")
 
 
-class IdentityForm(forms.Form):
+class IdentityForm(StepForm):
     tin_last4 = forms.CharField(
         label="Last 4 digits of SSN or TIN",
         max_length=10,
@@ -129,7 +137,7 @@ class VehicleChoiceField(forms.ModelMultipleChoiceField):
         return vehicle_label(obj)
 
 
-class VehiclesForm(forms.Form):
+class VehiclesForm(StepForm):
     accounts = VehicleChoiceField(
         label="Vehicles to add",
         queryset=LoanAccount.objects.none(),
@@ -181,7 +189,7 @@ def normalize_mobile(value: str) -> str:
     return candidate
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(StepForm):
     username = forms.CharField(
         label="Username",
         help_text="6 to 30 characters: letters, digits, periods (.), underscores (_) or hyphens (-).",
@@ -339,7 +347,7 @@ class ProfileForm(forms.Form):
 
 
 # --- Step 4 ---------------------------------------------------------------------------------------
-class ConsentForm(forms.Form):
+class ConsentForm(StepForm):
     agree = forms.BooleanField(
         label="I have read the disclosure and I agree to receive my account information "
         "electronically.",

@@ -66,13 +66,15 @@ def test_imported_customer_enrolls_from_enroll_now_to_log_in(page, axe_check, im
     _heading(page, "Enter your account information")
     expect(page.locator('.steps li[aria-current="step"]')).to_contain_text("Step 1")
     axe_check(page)
-    page.get_by_label("Last 4 digits of SSN or TIN").fill("0457")
-    page.get_by_label("Date of birth").fill("01-23-1991")
-    page.get_by_label("Account number or VIN").fill(f"{first_vin[:8].lower()} {first_vin[8:]}")
+    page.get_by_label("Last 4 digits of SSN or TIN", exact=True).fill("0457")
+    page.get_by_label("Date of birth", exact=True).fill("01-23-1991")
+    page.get_by_label("Account number or VIN", exact=True).fill(
+        f"{first_vin[:8].lower()} {first_vin[8:]}"
+    )
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("forward slashes")
-    page.get_by_label("Last 4 digits of SSN or TIN").fill("0457")
-    page.get_by_label("Date of birth").fill("01/23/1991")
+    page.get_by_label("Last 4 digits of SSN or TIN", exact=True).fill("0457")
+    page.get_by_label("Date of birth", exact=True).fill("01/23/1991")
     page.get_by_role("button", name="Continue").click()
 
     # Step 2: the verified vehicle is ticked and locked; the second one is added.
@@ -88,13 +90,13 @@ def test_imported_customer_enrolls_from_enroll_now_to_log_in(page, axe_check, im
     # Step 3: credentials, contact details prefilled from servicing data, challenge questions.
     _heading(page, "Create your username and password, and set up your profile")
     axe_check(page)
-    expect(page.get_by_label("Email")).to_have_value("rosa.delgado@example.com")
-    expect(page.get_by_label("Mobile phone")).to_have_value("+12015550177")
-    page.get_by_label("Username").fill("rosa.d-91")
-    page.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
-    page.get_by_label("Confirm password").fill(PASSWORD)
-    page.get_by_label("Email").fill("rosa.new@example.com")
-    page.get_by_label("Mobile phone").fill("(201) 555-0188")
+    expect(page.get_by_label("Email", exact=True)).to_have_value("rosa.delgado@example.com")
+    expect(page.get_by_label("Mobile phone", exact=True)).to_have_value("+12015550177")
+    page.get_by_label("Username", exact=True).fill("rosa.d-91")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password", exact=True).fill(PASSWORD)
+    page.get_by_label("Email", exact=True).fill("rosa.new@example.com")
+    page.get_by_label("Mobile phone", exact=True).fill("(201) 555-0188")
     for number, (question, answer) in enumerate(
         [
             ("What was the name of your first pet?", "Biscuit"),
@@ -103,9 +105,7 @@ def test_imported_customer_enrolls_from_enroll_now_to_log_in(page, axe_check, im
         ],
         start=1,
     ):
-        page.get_by_label(re.compile(rf"^Challenge question {number}:?$")).select_option(
-            label=question
-        )
+        page.get_by_label(f"Challenge question {number}", exact=True).select_option(label=question)
         page.get_by_label(f"Answer to challenge question {number}").fill(answer)
     page.get_by_role("button", name="Continue").click()
 
@@ -150,7 +150,7 @@ def test_first_steps_work_with_the_keyboard_alone_and_without_javascript(
     try:
         page = context.new_page()
         page.goto("/enroll/")
-        page.get_by_label("Last 4 digits of SSN or TIN").focus()
+        page.get_by_label("Last 4 digits of SSN or TIN", exact=True).focus()
         page.keyboard.type("0457")
         page.keyboard.press("Tab")
         page.keyboard.type("01/23/1991")

@@ -62,7 +62,7 @@ def test_enroll_now_leads_to_step_one_with_a_visible_step_indicator(client):
     assert '<li aria-current="step">Step 1: Your account information</li>' in page
     assert "<h1>Enter your account information</h1>" in page
     for label in ("Last 4 digits of SSN or TIN", "Date of birth", "Account number or VIN"):
-        assert f">{label}:</label>" in page
+        assert f">{label}</label>" in page
     assert 'id="id_birth_date_helptext">mm/dd/yyyy</p>' in page
 
 

@@ -80,3 +80,20 @@ class NoStoreWhenSignedInMiddleware:
         if (user is not None and user.is_authenticated) or getattr(request, "no_store", False):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class LimitStoreOutageMiddleware:
+    """A refusal made because the rate-limit store (Redis) could not be reached is shown as a
+    temporary outage (503), not as the customer's "too many attempts" (429). The attempt stays
+    refused either way: the limits fail closed."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 429 and getattr(request, "limit_store_down", False):
+            from portal.views import service_unavailable
+
+            return service_unavailable(request)
+        return response

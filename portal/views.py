@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import logging
+import sys
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from portal.conf import portal
+from portal.context_processors import lender
 from portal.help import search_faq
 
 logger = logging.getLogger(__name__)
+
+try:  # the errors of an unreachable Redis (django-redis wraps some of them)
+    from django_redis.exceptions import ConnectionInterrupted
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+        ConnectionInterrupted,
+        RedisConnectionError,
+        RedisTimeoutError,
+    )
+except ImportError:  # pragma: no cover - redis is a dependency
+    STORE_UNAVAILABLE = ()
 
 
 @require_safe
@@ -86,8 +103,15 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its exception handler, so the cause is at hand: a shared store
+    # (Redis) that cannot be reached is an outage to explain, not a bug.
+    if isinstance(sys.exc_info()[1], STORE_UNAVAILABLE):
+        return service_unavailable(request)
     return render(request, "portal/500.html", status=500)
 
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/503.html", status=503)
+    """503 without touching the session or the cache (either may be what is down)."""
+    context = {**lender(request), "user": AnonymousUser(), "messages": []}
+    html = render_to_string("portal/503.html", context)
+    return HttpResponse(html, status=503, headers={"Retry-After": "30"})

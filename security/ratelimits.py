@@ -14,7 +14,8 @@ def ip_limit_reached(request: HttpRequest, group: str, rate: str, *, count: bool
     """True when this client IP has used up `rate` for `group` (and counts this attempt).
 
     If the cache cannot be reached the answer is True: a limit that silently stops limiting is
-    worse than a clear "try again later".
+    worse than a clear "try again later". The request is marked so that the refusal page says
+    the service is temporarily unavailable (503) rather than blaming the customer.
     """
     try:
         return bool(
@@ -29,4 +30,5 @@ def ip_limit_reached(request: HttpRequest, group: str, rate: str, *, count: bool
         )
     except Exception:  # any cache failure: fail closed
         logger.warning("rate limit store unavailable for %s; refusing the attempt", group)
+        request.limit_store_down = True  # type: ignore[attr-defined]
         return True

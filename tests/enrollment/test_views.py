@@ -194,7 +194,8 @@ def test_per_ip_limit_fails_closed_when_the_limit_store_is_down(client, customer
 
     monkeypatch.setattr("security.ratelimits.is_ratelimited", broken)
     response = client.post("/enroll/", identity_data(customer))
-    assert response.status_code == 429
+    assert response.status_code == 503
+    assert "temporarily unavailable" in response.content.decode()
     assert SESSION_KEY not in client.session
 
 

@@ -259,7 +259,8 @@ def test_login_fails_closed_when_the_rate_limit_store_is_down(client, settings, 
     user = make_user()
     settings.CACHES = {"default": {"BACKEND": "tests.security.test_login.BrokenCache"}}
     response = log_in(client, user.username)
-    assert response.status_code == 429
+    assert response.status_code == 503
+    assert "temporarily unavailable" in response.content.decode()
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.STEP_UP_SHOWN).exists()
 
 

@@ -62,5 +62,13 @@ test: install-dev browser lint
 bench: install-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 
+# The production topology (nginx + two instances + PostgreSQL + Redis) and its failure drills.
+scale-test: install-dev
+	@command -v nginx >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq nginx-light >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx-light; }; }
+	$(PY) bench/scale_test.py $(SCALE_ARGS)
+
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -85,7 +85,8 @@ def main() -> int:
 
     throwaway: Path | None = None
     if not os.environ.get("DATABASE_URL"):
-        throwaway = ROOT / "var" / "bench" / f"import-{os.getpid()}.sqlite3"
+        var_dir = Path(os.environ.get("PORTAL_VAR_DIR") or ROOT / "var")
+        throwaway = var_dir / "bench" / f"import-{os.getpid()}.sqlite3"
         throwaway.parent.mkdir(parents=True, exist_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{throwaway}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")

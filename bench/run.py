@@ -164,7 +164,10 @@ def login_registered(seed: dict[str, Any]):
             step="POST password",
         )  # fmt: skip
         if response.status != 302 or not response.location.endswith("/my/vehicles/"):
-            raise FlowError(f"login did not land on My Vehicles: {response.status}")
+            said = re.findall(
+                r'class="(?:message|error)[^"]*"[^>]*>([^<]+)', response.body.decode()
+            )
+            raise FlowError(f"login did not land on My Vehicles: {response.status} {said[:2]}")
         vehicles = browser.get("/my/vehicles/", step="GET My Vehicles")
         if vehicles.status != 200 or b"My Vehicles" not in vehicles.body:
             raise FlowError("My Vehicles not shown")

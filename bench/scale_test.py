@@ -206,7 +206,7 @@ def shared_sessions(top: Topology, seed: dict[str, Any], results: dict[str, Any]
     user = seed["users"][1]
     a, b = top.ports[0], top.ports[1]
     proxy_headers = {
-        "Host": "localhost",
+        "Host": f"localhost:{top.https_port}",
         "X-Forwarded-Proto": "https",
         "X-Forwarded-For": "192.0.2.10",
     }
@@ -234,7 +234,7 @@ def shared_sessions(top: Topology, seed: dict[str, Any], results: dict[str, Any]
 
     _, page = call(a, "GET", "/login/")
     token = CSRF.search(page).group(1).decode()  # type: ignore[union-attr]
-    status, _ = call(
+    status, login_body = call(
         a, "POST", "/login/",
         urlencode({"csrfmiddlewaretoken": token, "username": user["username"],
                    "password": seed["password"]}),
@@ -243,7 +243,8 @@ def shared_sessions(top: Topology, seed: dict[str, Any], results: dict[str, Any]
     check(
         results, "sessions shared between instances",
         status == 302 and other_status == 200 and b"My Vehicles" in body,
-        f"logged in through instance A ({status}), My Vehicles through instance B ({other_status})",
+        f"logged in through instance A ({status}), My Vehicles through instance B ({other_status})"
+        + ("" if status == 302 else f": {login_body[:300]!r}"),
     )  # fmt: skip
 
 
@@ -271,23 +272,43 @@ def shared_rate_limits(top: Topology, results: dict[str, Any]) -> None:
 
 
 def instance_stop_under_load(top: Topology, seed: dict[str, Any], results: dict[str, Any]) -> None:
+    """SIGTERM one instance (gunicorn finishes what it has in flight) while customers browse and
+    log in through nginx. Page views are idempotent, so nginx retries them on the other instance
+    and none may fail; a POST that had already reached the stopped instance is not retried (by
+    design: it could apply twice), so the login flows are checked for lost or doubled data."""
     before = int(top.django("from security.models import SecurityEvent as E;"
                             "print(E.objects.filter(kind='login_ok').count())"))  # fmt: skip
     stopped = top.ports[1]
     timer = threading.Timer(4.0, top.stop_instance, args=(stopped,))
+    outcome: dict[str, Any] = {}
+
+    def logins() -> None:
+        outcome["logins"] = run_closed_loop(
+            base_url=top.base_url, flow=login_registered(seed), users=4, warmup=0.0, duration=10.0
+        )
+
+    login_thread = threading.Thread(target=logins)
     timer.start()
-    load = run_closed_loop(
-        base_url=top.base_url, flow=login_registered(seed), users=8, warmup=0.0, duration=10.0
-    )
+    login_thread.start()
+    views = run_closed_loop(
+        base_url=top.base_url, flow=my_vehicles, users=4, warmup=0.0, duration=10.0,
+        browser_factory=signed_in_browser(top.base_url, seed),
+    )  # fmt: skip
+    login_thread.join()
     timer.join()
+    load = outcome["logins"]
     after = int(top.django("from security.models import SecurityEvent as E;"
                            "print(E.objects.filter(kind='login_ok').count())"))  # fmt: skip
     recorded = after - before
     check(
         results, "one instance stopped mid-load",
-        load["errors"] == 0 and recorded >= load["flows"],
-        f"{load['flows']} login flows, {load['errors']} errors while instance {stopped} stopped "
-        f"at 4 s; {recorded} successful logins recorded (none lost) {load['error_samples']}",
+        views["errors"] == 0 and views["flows"] > 0 and load["flows"] <= recorded
+        # + 4 logins of the page-view browsers, + 4 flows cut off by the end of the run
+        <= load["flows"] + load["errors"] + 8,
+        f"instance {stopped} stopped at 4 s: {views['flows']} My Vehicles views, "
+        f"{views['errors']} failed; {load['flows']} login flows completed, {load['errors']} "
+        f"interrupted {load['error_samples'][:2]}; {recorded} logins recorded (none lost, "
+        "none doubled)",
     )  # fmt: skip
     top.start_instance(stopped, {"PORTAL_VERIFY_IP_RATE": "10/h"})
 

@@ -3,53 +3,44 @@
 from __future__ import annotations
 
 import re
+from io import StringIO
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.utils.module_loading import import_string
 from playwright.sync_api import expect
 
-from accounts.models import User
+from accounts.models import Customer, User
 from enrollment.flow import SESSION_KEY
 from enrollment.models import ElectronicConsent
 from tests.conftest import make_vin
 
 pytestmark = pytest.mark.browser
 
+HEADER = (
+    "customer_number,first_name,last_name,tin_last4,birth_date,email,mobile_phone,account_number,"
+    "vin,vehicle_year,vehicle_make,vehicle_model,balance,payment_amount,payment_due_date"
+)
+
 PASSWORD = "harbor quilt ember sparrow 71"
 
 
 @pytest.fixture
-def imported_customer(transactional_db):
-    """A two-vehicle servicing customer. (Interim: created directly until the import_accounts
-    command lands; then the test writes a CSV and imports it.)"""
-    from datetime import date
-    from decimal import Decimal
-
-    from accounts.identity import identity_digest
-    from accounts.models import Customer, LoanAccount, Vehicle
-
+def imported_customer(transactional_db, tmp_path):
+    """Writes a two-vehicle customer into a CSV and imports it with the real command."""
     first_vin, second_vin = make_vin(90_001), make_vin(90_002)
-    customer = Customer.objects.create(
-        customer_number="C900001",
-        first_name="Rosa",
-        last_name="Delgado",
-        identity_digest=identity_digest("0457", date(1991, 1, 23)),
-        email="rosa.delgado@example.com",
-        mobile_phone="+12015550177",
-    )
-    for number, vin, year, make, model in (
-        ("7000000011", first_vin, 2022, "Subaru", "Outback"),
-        ("7000000029", second_vin, 2020, "Mazda", "CX-5"),
-    ):
-        LoanAccount.objects.create(
-            account_number=number,
-            customer=customer,
-            vehicle=Vehicle.objects.create(vin=vin, year=year, make=make, model=model),
-            balance=Decimal("18250.00"),
-            payment_amount=Decimal("455.20"),
-            payment_due_date=date(2026, 12, 18),
-        )
+    rows = [
+        HEADER,
+        f"C900001,Rosa,Delgado,0457,1991-01-23,rosa.delgado@example.com,+12015550177,"
+        f"7000000011,{first_vin},2022,Subaru,Outback,18250.00,455.20,2026-12-18",
+        f"C900001,Rosa,Delgado,0457,1991-01-23,rosa.delgado@example.com,+12015550177,"
+        f"7000000029,{second_vin},2020,Mazda,CX-5,9400.75,310.05,2026-12-22",
+    ]
+    path = tmp_path / "servicing.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    call_command("import_accounts", str(path), stdout=StringIO())
+    assert Customer.objects.get(customer_number="C900001").loan_accounts.count() == 2
     return {"vins": (first_vin, second_vin)}
 
 

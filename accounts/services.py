@@ -25,7 +25,7 @@ from security import two_step
 from security.challenge import (
     MIN_ANSWER_LENGTH,
     QUESTIONS,
-    REQUIRED_QUESTIONS,
+    challenge_answer_rows,
     hash_answer,
     normalize_answer,
 )
@@ -181,20 +181,7 @@ def profile_challenge_questions_reset(
     *, user: User, answers: list[tuple[str, str]], request: HttpRequest
 ) -> None:
     """Replaces all challenge questions and clears must_reset_challenge_questions, together."""
-    keys = [key for key, _ in answers]
-    normalized = [normalize_answer(answer) for _, answer in answers]
-    if (
-        len(answers) != REQUIRED_QUESTIONS
-        or len(set(keys)) != len(keys)
-        or any(key not in QUESTIONS for key in keys)
-        or len(set(normalized)) != len(normalized)
-        or any(len(a) < MIN_ANSWER_LENGTH for a in normalized)
-    ):
-        raise ValueError("three distinct questions with distinct answers are needed")
-    rows = [
-        ChallengeAnswer(user=user, question=key, answer_hash=hash_answer(answer))
-        for key, answer in answers
-    ]
+    rows = challenge_answer_rows(user=user, answers=answers)  # slow hashes, before the transaction
     with transaction.atomic():
         ChallengeAnswer.objects.filter(user=user).delete()
         ChallengeAnswer.objects.bulk_create(rows)

@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from security.models import ChallengeAnswer
 
 QUESTIONS: dict[str, str] = {
     "first_car": "What was the make and model of your first car?",
@@ -54,29 +55,26 @@ def answer_matches(answer: str, answer_hash: str) -> bool:
     return check_password(normalize_answer(answer), answer_hash)
 
 
-def challenge_answers_set(*, user: User, answers: list[tuple[str, str]]) -> None:
-    """Replaces the user's challenge questions with `answers` ([(question_key, answer)]).
+def challenge_answer_rows(*, user: User, answers: list[tuple[str, str]]) -> list[ChallengeAnswer]:
+    """Unsaved ChallengeAnswer rows for a full set of `answers` ([(question_key, answer)]).
 
-    Hashes every answer before opening the write transaction (SQLite serialises writers, and a
-    slow hash must not hold the lock). Callers validate with forms first; this re-checks the
-    invariants so no caller can store duplicates or unknown questions.
+    Hashes every answer here, so callers can do it before opening their write transaction
+    (SQLite serialises writers, and a slow hash must not hold the lock). Forms validate first;
+    this re-checks the invariants so no caller can store duplicates or unknown questions.
     """
-    from django.db import transaction
-
     from security.models import ChallengeAnswer
 
     keys = [key for key, _ in answers]
     normalized = [normalize_answer(answer) for _, answer in answers]
-    if len(set(keys)) != len(keys) or any(key not in QUESTIONS for key in keys):
-        raise ValueError("challenge questions must be distinct and from the list")
-    if len(set(normalized)) != len(normalized) or any(
-        len(a) < MIN_ANSWER_LENGTH for a in normalized
+    if (
+        len(answers) != REQUIRED_QUESTIONS
+        or len(set(keys)) != len(keys)
+        or any(key not in QUESTIONS for key in keys)
+        or len(set(normalized)) != len(normalized)
+        or any(len(a) < MIN_ANSWER_LENGTH for a in normalized)
     ):
-        raise ValueError("challenge answers must be distinct and long enough")
-    rows = [
+        raise ValueError("three distinct questions with distinct answers are needed")
+    return [
         ChallengeAnswer(user=user, question=key, answer_hash=hash_answer(answer))
         for key, answer in answers
     ]
-    with transaction.atomic():
-        ChallengeAnswer.objects.filter(user=user).delete()
-        ChallengeAnswer.objects.bulk_create(rows)

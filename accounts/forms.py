@@ -17,7 +17,7 @@ from django.contrib.auth.password_validation import (
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from enrollment.forms import IdentityForm
+from accounts.identity_forms import IdentityForm
 from security.challenge import (
     MIN_ANSWER_LENGTH,
     QUESTIONS,

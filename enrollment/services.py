@@ -10,7 +10,6 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import reverse
 
 from accounts.models import Customer, LoanAccount, User
 from enrollment.models import ElectronicConsent
@@ -140,13 +139,11 @@ def enrollment_complete(
 def enrollment_confirmation_send(*, user: User, request: HttpRequest | None = None) -> bool:
     """Emails the new customer that their online account exists. Never raises: the account is
     already saved, so a mail failure is logged (without personal data) and reported as False."""
-    login_path = reverse("security:login")
     context = {
         "first_name": user.first_name,
         "lender_name": portal.lender_name,
         "support_phone": portal.support_phone,
         "support_hours": portal.support_hours,
-        "login_url": request.build_absolute_uri(login_path) if request is not None else login_path,
         "vehicle_count": user.loan_accounts.count(),
     }
     subject = " ".join(render_to_string("enrollment/email/enrolled_subject.txt", context).split())

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.generic import FormView, TemplateView
 
+from accounts.identity_forms import IdentityForm
 from enrollment import flow
 from enrollment.flow import (
     STEP_ORDER,
@@ -20,7 +21,7 @@ from enrollment.flow import (
     IdentityOutcome,
     Step,
 )
-from enrollment.forms import ConsentForm, IdentityForm, ProfileForm, VehiclesForm, vehicle_label
+from enrollment.forms import ConsentForm, ProfileForm, VehiclesForm, vehicle_label
 from portal.conf import portal
 
 TOO_MANY_ATTEMPTS = (

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from enrollment.forms import IdentityForm
+from accounts.identity_forms import IdentityForm
 from portal.conf import portal
 from security.codes import mask_email, mask_phone
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from enrollment.forms import IdentityForm, ProfileForm, VehiclesForm, normalize_mobile
+from accounts.identity_forms import IdentityForm
+from enrollment.forms import ProfileForm, VehiclesForm, normalize_mobile
 from tests.conftest import make_vin
 from tests.enrollment.conftest import profile_data
 

@@ -401,7 +401,12 @@ def main() -> None:
     portal.start()
     try:
         base = portal.base_url
-        common = {"base_url": base, "warmup": args.warmup, "duration": args.duration}
+        common = {
+            "base_url": base,
+            "warmup": args.warmup,
+            "duration": args.duration,
+            "min_flows": 1 if args.smoke else 0,
+        }
         wanted = set(args.only.split(",")) if args.only else None
 
         def want(part: str) -> bool:

@@ -177,12 +177,13 @@ def run_closed_loop(
                 if recorder.measuring:
                     with recorder.lock:
                         recorder.flows += 1
+            except Exhausted:
+                browser.close()
+                return  # no data left for this user: not an error of the portal
             except Exception as exc:
                 if recorder.measuring:
                     recorder.error(exc)
                 browser.close()
-                if isinstance(exc, Exhausted):
-                    return
             iteration += 1
         browser.close()
 

@@ -438,8 +438,8 @@ def main() -> None:
         )  # fmt: skip
         results["my_vehicles_half"]["target_rate"] = round(half, 1)
         results["pages"] = page_weights(base, seed)
-        results["peak_rss_mb_per_worker"] = portal.peak_rss_mb()
     finally:
+        results["peak_rss_mb_per_worker"] = portal.peak_rss_mb()
         portal.stop()
         if wanted is not None:
             print(json.dumps(results, indent=1))

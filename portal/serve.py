@@ -53,6 +53,12 @@ def gunicorn_arguments(
 
 
 def main() -> None:
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        # glibc gives threads malloc arenas of their own, and each arena keeps a freed Argon2
+        # block (19 MiB); two arenas keep a worker near one block above its baseline. glibc
+        # reads this at process start, hence the re-exec.
+        os.environ["MALLOC_ARENA_MAX"] = "2"
+        os.execv(sys.executable, [sys.executable, "-m", "portal.serve", *sys.argv[1:]])  # noqa: S606
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     from portal.env import ConfigError
 

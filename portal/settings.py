@@ -191,10 +191,10 @@ SECURE_CSP = {
 }
 
 # --- Passwords ----------------------------------------------------------------------------------
-PASSWORD_HASHERS = [
-    "portal.hashers.PortalArgon2PasswordHasher",
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-]
+# One hasher per algorithm name: Django looks hashers up by name and the last one listed wins,
+# so listing Django's own Argon2 hasher too would bypass the portal's (which also verifies any
+# older "argon2" hash, reading its parameters from the hash itself).
+PASSWORD_HASHERS = ["portal.hashers.PortalArgon2PasswordHasher"]
 PORTAL_PASSWORD_MIN_LENGTH = 15
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "security.passwords.LengthValidator"},

@@ -152,7 +152,11 @@ def discard(request: HttpRequest) -> None:
 
 # --- Password ------------------------------------------------------------------------------------
 def _find_user(username: str) -> User | None:
-    return get_user_model().objects.filter(username__iexact=username).first()
+    # Only customers sign in here; a staff account (no customer) is treated as unknown, so the
+    # customer login can neither reach staff accounts nor tell that they exist.
+    return (
+        get_user_model().objects.filter(username__iexact=username, customer__isnull=False).first()
+    )
 
 
 def password_submit(

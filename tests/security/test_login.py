@@ -332,3 +332,14 @@ def test_lockout_email_is_not_sent_for_a_single_failure(client, make_user):
     user = make_user()
     log_in(client, user.username, "wrong password 1234")
     assert mail.outbox == []
+
+
+def test_staff_accounts_cannot_sign_in_to_the_customer_portal(client, db):
+    from accounts.models import User
+
+    User.objects.create_user(username="agent.alex", password=DEMO_PASSWORD, is_staff=True)
+    response = log_in(client, "agent.alex")
+    assert response.status_code == 200
+    assert "The username or password you entered is not right" in response.content.decode()
+    assert SESSION_KEY not in client.session
+    assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.STEP_UP_SHOWN).exists()

@@ -7,12 +7,15 @@ import sys
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from portal.conf import portal
 from portal.context_processors import lender
@@ -20,18 +23,16 @@ from portal.help import search_faq
 
 logger = logging.getLogger(__name__)
 
-try:  # the errors of an unreachable Redis (django-redis wraps some of them)
-    from django_redis.exceptions import ConnectionInterrupted
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-        ConnectionInterrupted,
-        RedisConnectionError,
-        RedisTimeoutError,
-    )
-except ImportError:  # pragma: no cover - redis is a dependency
-    STORE_UNAVAILABLE = ()
+# An unreachable Redis (django-redis wraps some of its errors) or a database that is restarting
+# or refusing connections: outages to explain, not bugs. Django rolls the request's
+# transactions back, so nothing half-done is kept.
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionInterrupted,
+    RedisConnectionError,
+    RedisTimeoutError,
+    OperationalError,
+    InterfaceError,
+)
 
 
 @require_safe
@@ -103,8 +104,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # Django calls this inside its exception handler, so the cause is at hand: a shared store
-    # (Redis) that cannot be reached is an outage to explain, not a bug.
+    # Django calls this inside its exception handler, so the cause is at hand.
     if isinstance(sys.exc_info()[1], STORE_UNAVAILABLE):
         return service_unavailable(request)
     return render(request, "portal/500.html", status=500)

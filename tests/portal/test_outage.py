@@ -61,3 +61,20 @@ def test_enrollment_check_refused_while_the_limit_store_is_down(client, monkeypa
     )
     assert response.status_code == 503
     assert "temporarily unavailable" in response.content.decode()
+
+
+def test_a_database_that_is_restarting_gives_the_503_page(client, settings):
+    from django.db import OperationalError
+
+    def restarting(request):
+        raise OperationalError("terminating connection due to administrator command")
+
+    settings.ROOT_URLCONF = type(
+        "urls",
+        (),
+        {"urlpatterns": [path("x/", restarting), *urls.urlpatterns], "handler500": urls.handler500},
+    )
+    client.raise_request_exception = False
+    response = client.get("/x/")
+    assert response.status_code == 503
+    assert "administrator" not in response.content.decode()

@@ -5,4 +5,9 @@ class PortalConfig(AppConfig):
     name = "portal"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         from portal import checks  # noqa: F401  (registers the system checks)
+        from portal.middleware import mark_session_start
+
+        user_logged_in.connect(mark_session_start, dispatch_uid="portal.session_start")

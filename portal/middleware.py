@@ -40,6 +40,13 @@ class ClientIPMiddleware:
         return self.get_response(request)
 
 
+def mark_session_start(sender: object, request: HttpRequest, **kwargs: object) -> None:
+    """At login (signal user_logged_in): start both clocks in the session being saved anyway,
+    so the first signed-in page does not write the session again."""
+    now = int(time.time())
+    request.session[SIGNED_IN_AT] = request.session[LAST_SEEN_AT] = now
+
+
 class SessionTimeoutMiddleware:
     """Ends a signed-in session after the idle limit and after the absolute limit."""
 

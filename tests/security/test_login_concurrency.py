@@ -64,11 +64,13 @@ def post_worker_init(worker):
 SETUP_SCRIPT = f"""
 from django.http import HttpResponse
 from django.test import RequestFactory
-from accounts.models import User
+from accounts.models import Customer, User
 from security.devices import DEVICE_COOKIE, device_register
 
+customer = Customer.objects.create(customer_number="C1", first_name="Dana", last_name="Rivera",
+                                   identity_digest="0" * 64, email="target@example.com")
 user = User.objects.create_user(username={USERNAME!r}, password={DEMO_PASSWORD!r},
-                                email="target@example.com")
+                                email="target@example.com", customer=customer)
 response = HttpResponse()
 device_register(user=user, request=RequestFactory().get("/"), response=response)
 print("TOKEN=" + response.cookies[DEVICE_COOKIE].value)

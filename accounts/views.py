@@ -29,6 +29,7 @@ from accounts.forms import (
     forget,
 )
 from portal.conf import portal
+from portal.views import too_many_attempts
 from security import two_step
 from security.challenge import question_text
 from security.codes import CodeCooldown, CodeDeliveryError, mask_email, mask_phone
@@ -153,7 +154,7 @@ def password(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None, user=user)
     if request.method == "POST":
         if ip_limit_reached(request, REAUTH_IP_GROUP, portal.login_ip_rate):
-            return _too_many(request)
+            return too_many_attempts(request)
         if form.is_valid():
             services.profile_password_change(
                 user=user, new_password=form.cleaned_data["new_password1"], request=request
@@ -398,10 +399,6 @@ def _safe_next(request: HttpRequest) -> str:
     return reverse("accounts:profile")
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/too_many_attempts.html", status=429)
-
-
 @login_required
 @require_http_methods(GET_POST)
 def reauth(request: HttpRequest) -> HttpResponse:
@@ -410,7 +407,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
     form = ReauthForm(request.POST or None, user=user)
     if request.method == "POST":
         if ip_limit_reached(request, REAUTH_IP_GROUP, portal.login_ip_rate):
-            return _too_many(request)
+            return too_many_attempts(request)
         if form.is_valid():
             services.reauth_succeeded(request=request)
             return redirect(next_url)

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.conf import portal
+from portal.views import too_many_attempts
 from security.codes import CodeCooldown, CodeDeliveryError, mask_email, mask_phone
 from security.flows import recovery
 from security.flows.not_me import not_me_report, not_me_token_check
@@ -30,10 +31,6 @@ from security.recovery_forms import (
 _NOT_ME_INVALID_STATUS = {"invalid": 404, "expired": 410, "used": 410}
 
 
-def _too_many_attempts(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/too_many_attempts.html", status=429)
-
-
 def _private(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Recovery pages are never cached, and a page whose URL holds a token never sends that URL
     on as a Referer. Not "no-referrer": browsers then send `Origin: null` with the form's POST,
@@ -48,7 +45,7 @@ def not_me(request: HttpRequest, token: str) -> HttpResponse:
     """GET only shows what the link will do (mail scanners prefetch links); POST acts, once."""
     if request.method == "POST":
         if ip_limit_reached(request, "recovery-not-me", portal.login_ip_rate):
-            return _too_many_attempts(request)
+            return too_many_attempts(request)
         result = not_me_report(token=token, request=request)
         if result.status == "done":
             if result.token is not None and request.user.pk == result.token.user_id:
@@ -201,7 +198,7 @@ def _send_code(
         )
         return None
     if outcome == Outcome.LIMITED:
-        return _too_many_attempts(request)
+        return too_many_attempts(request)
     messages.success(request, "We sent you a new security code.")
     return redirect("recovery:password_code")
 
@@ -216,7 +213,7 @@ def password_code(request: HttpRequest, state: Recovery, user: Any) -> HttpRespo
         if outcome == Outcome.DONE:
             return redirect("recovery:password_new")
         if outcome == Outcome.LIMITED:
-            return _too_many_attempts(request)
+            return too_many_attempts(request)
         form.add_error("code", WRONG_CODE)
     destination = (
         mask_email(user.email) if state.channel == "email" else mask_phone(user.mobile_phone)
@@ -255,7 +252,7 @@ def password_new(request: HttpRequest, state: Recovery, user: Any) -> HttpRespon
             request, state, user=user, password=form.cleaned_data["password1"]
         )
         if outcome == Outcome.LIMITED:
-            return _too_many_attempts(request)
+            return too_many_attempts(request)
         if outcome == Outcome.HELD:
             return render(request, "security/recovery/held.html", status=403)
         messages.success(

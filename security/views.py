@@ -90,6 +90,12 @@ def _login_page(request: HttpRequest, form: LoginForm, problem: str = "") -> Htt
     )
 
 
+def _login_ended(request: HttpRequest) -> HttpResponse:
+    """A step of a sign-in that has expired or was never started: back to Log In."""
+    messages.info(request, "Your login attempt has ended. Please log in again.")
+    return redirect("security:login")
+
+
 def _locked(request: HttpRequest) -> HttpResponse:
     return _login_page(request, LoginForm(), "locked")
 
@@ -100,8 +106,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     request.no_store = True  # type: ignore[attr-defined]
     current = flow.flow_user(request)
     if current is None:
-        messages.info(request, "Your login attempt has ended. Please log in again.")
-        return redirect("security:login")
+        return _login_ended(request)
     login_flow, user = current
     if login_flow.verified:
         return redirect("security:register_device")
@@ -175,8 +180,7 @@ def send_code(request: HttpRequest) -> HttpResponse:
     request.no_store = True  # type: ignore[attr-defined]
     current = flow.flow_user(request)
     if current is None:
-        messages.info(request, "Your login attempt has ended. Please log in again.")
-        return redirect("security:login")
+        return _login_ended(request)
     login_flow, user = current
     if ip_limit_reached(request, flow.SEND_LIMIT_GROUP, portal.login_ip_rate):
         return too_many_attempts(request)
@@ -218,8 +222,7 @@ def register_device(request: HttpRequest) -> HttpResponse:
     request.no_store = True  # type: ignore[attr-defined]
     current = flow.flow_user(request)
     if current is None:
-        messages.info(request, "Your login attempt has ended. Please log in again.")
-        return redirect("security:login")
+        return _login_ended(request)
     login_flow, user = current
     if not login_flow.verified:
         return redirect("security:step_up")

@@ -150,11 +150,23 @@ def newest_code(outbox: Path, recipient: str, after: float) -> str:
     raise FlowError("no security code arrived")
 
 
+def own_user(users: list[dict[str, Any]], iteration: int) -> dict[str, Any]:
+    """The customer for this turn of a virtual user, from a slice no other virtual user takes.
+
+    Two flows of one customer at once would race for the same things a real customer never
+    races for: each other's newest code in the outbox, and the attempt slots of one registered
+    device (more parallel attempts than the lockout threshold are refused by design).
+    """
+    per_user = max(1, len(users) // 16)
+    virtual_user, turn = divmod(iteration, 1_000_000)
+    return users[(virtual_user * per_user + turn % per_user) % len(users)]
+
+
 def login_registered(seed: dict[str, Any]):
     users = seed["users"]
 
     def flow(browser: Browser, iteration: int) -> None:
-        user = users[iteration % len(users)]
+        user = own_user(users, iteration)
         browser.cookies = {"__Host-device": user["device"]}
         page = browser.get("/login/", step="GET login")
         response = browser.post(
@@ -185,11 +197,7 @@ def login_step_up(seed: dict[str, Any], outbox: Path):
     answers = seed["answers"]
 
     def flow(browser: Browser, iteration: int) -> None:
-        # Each virtual user owns a disjoint slice of customers: two flows of one customer at
-        # once would each read the other's newest code from the outbox.
-        per_user = max(1, len(users) // 16)
-        virtual_user, turn = divmod(iteration, 1_000_000)
-        user = users[(virtual_user * per_user + turn % per_user) % len(users)]
+        user = own_user(users, iteration)
         browser.cookies = {}
         page = browser.get("/login/", step="GET login")
         response = browser.post(

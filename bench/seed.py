@@ -87,7 +87,8 @@ def main() -> None:
         )
         for n, (customer, vehicle) in enumerate(zip(customers, vehicles, strict=True))
     )
-    factory = RequestFactory()
+    # The host the bench serves on, so the "This wasn't me" link in the new-device email is made.
+    factory = RequestFactory(SERVER_NAME="localhost")
     seeded = {"password": PASSWORD, "users": [], "unenrolled": []}
     for n in range(args.users):
         user = User.objects.create(

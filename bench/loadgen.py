@@ -149,6 +149,26 @@ class Browser:
 
 
 Flow = Callable[[Browser, int], None]
+CpuProbe = Callable[[], float]
+
+
+class CpuWindow:
+    """CPU seconds spent by the server (through `server_cpu`) and by this load generator over
+    the measured window: what a flow costs besides the hash, and what the load generator takes
+    from the same two cores."""
+
+    def __init__(self, server_cpu: CpuProbe | None) -> None:
+        self.server_cpu = server_cpu
+        self.start_server = server_cpu() if server_cpu else 0.0
+        self.start_own = time.process_time()
+
+    def result(self, flows: int) -> dict[str, float]:
+        own = time.process_time() - self.start_own
+        out = {"loadgen_cpu_ms_per_flow": round(own * 1000 / flows, 2) if flows else 0.0}
+        if self.server_cpu:
+            server = self.server_cpu() - self.start_server
+            out["server_cpu_ms_per_flow"] = round(server * 1000 / flows, 2) if flows else 0.0
+        return out
 
 
 def run_closed_loop(
@@ -161,6 +181,7 @@ def run_closed_loop(
     browser_factory: Callable[[int, Recorder], Browser] | None = None,
     min_flows: int = 0,
     max_extra: float = 60.0,
+    server_cpu: CpuProbe | None = None,
 ) -> dict[str, Any]:
     """`users` threads each repeat `flow` back to back; measures only after the warm-up."""
     recorder = Recorder()
@@ -192,6 +213,7 @@ def run_closed_loop(
         thread.start()
     time.sleep(warmup)
     recorder.measuring = True
+    cpu = CpuWindow(server_cpu)
     started = time.perf_counter()
     time.sleep(duration)
     # A smoke run on a busy machine may not finish one slow flow in its short window: keep
@@ -201,14 +223,22 @@ def run_closed_loop(
         time.sleep(0.1)
     recorder.measuring = False
     elapsed = time.perf_counter() - started
+    spent = cpu.result(recorder.flows)
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
-    return summarize(recorder, elapsed)
+    return {**summarize(recorder, elapsed), **spent}
 
 
 def run_open_loop(
-    *, base_url: str, flow: Flow, rate: float, users: int, duration: float, browser_factory=None
+    *,
+    base_url: str,
+    flow: Flow,
+    rate: float,
+    users: int,
+    duration: float,
+    browser_factory=None,
+    server_cpu: CpuProbe | None = None,
 ) -> dict[str, Any]:
     """Paced load: `users` threads together start `rate` flows per second (no warm-up here)."""
     recorder = Recorder(measuring=True)
@@ -237,12 +267,14 @@ def run_open_loop(
         browser.close()
 
     threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
+    cpu = CpuWindow(server_cpu)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=duration + 60)
-    return summarize(recorder, time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    return {**summarize(recorder, elapsed), **cpu.result(recorder.flows)}
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -113,6 +113,17 @@ class Portal:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server's workers so far (the arbiter only supervises)."""
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a worker that just exited
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> list[float]:
         peaks = []
         for pid in self.worker_pids():
@@ -414,6 +425,7 @@ def main() -> None:
             "warmup": args.warmup,
             "duration": args.duration,
             "min_flows": 1 if args.smoke else 0,
+            "server_cpu": portal.cpu_seconds,
         }
         wanted = set(args.only.split(",")) if args.only else None
 
@@ -443,6 +455,7 @@ def main() -> None:
         results["my_vehicles_half"] = run_open_loop(
             base_url=base, flow=my_vehicles, rate=half, users=args.users,
             duration=args.duration, browser_factory=signed_in_browser(base, seed),
+            server_cpu=portal.cpu_seconds,
         )  # fmt: skip
         results["my_vehicles_half"]["target_rate"] = round(half, 1)
         results["pages"] = page_weights(base, seed)
@@ -489,6 +502,8 @@ def render_table(r: dict[str, Any]) -> str:
                        ("enrollment", "enrollment wizard end to end")):  # fmt: skip
         result = r[key]
         rows.append((label, f"{result['flows_per_s']} flows/s", f"errors {result['errors']}"))
+        rows.append(("  CPU per flow", f"server {result.get('server_cpu_ms_per_flow')} ms, "
+                     f"load generator {result.get('loadgen_cpu_ms_per_flow')} ms", ""))  # fmt: skip
         for step, s in result["steps"].items():
             rows.append(
                 (f"  {step}", f"p50 {s['p50_ms']} / p90 {s['p90_ms']} / p99 {s['p99_ms']} ms", "")

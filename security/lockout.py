@@ -83,6 +83,15 @@ def attempt_reserve(counter: Counter) -> bool:
     """
     now = timezone.now()
     threshold = portal.lockout_threshold
+    # The usual case in one statement (a login is a few of them, so each counts): an unlocked
+    # counter below the threshold. The conditions and the increment are one atomic UPDATE, so
+    # parallel attempts still cannot take more than the threshold.
+    if _filter_update(
+        counter,
+        Q(locked_until__isnull=True, failure_count__lt=threshold),
+        failure_count=F("failure_count") + 1,
+    ):
+        return True
     with transaction.atomic():
         if counter.device_id is not None:
             row: SignInLock | RegisteredDevice | None = (
@@ -156,16 +165,25 @@ def attempt_failed(
     return locked
 
 
-def attempts_reset(counter: Counter) -> None:
-    """A full successful login: the count of consecutive failures starts again from zero."""
+def attempts_reset(counter: Counter, **device_changes: object) -> bool:
+    """A full successful login: the count of consecutive failures starts again from zero (the
+    slot of the attempt that got in with it), in one statement. False if the counter got locked
+    while that attempt was being checked: the caller must then refuse as if locked.
+
+    `device_changes` are further columns of a device counter's row to set in the same
+    statement (the login's last use and IP).
+    """
     now = timezone.now()
-    with transaction.atomic():
-        _filter_update(
-            counter,
-            Q(locked_until__isnull=True) | Q(locked_until__lte=now),
-            failure_count=0,
-            locked_until=None,
-        )
+    if _filter_update(
+        counter,
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now),
+        failure_count=0,
+        locked_until=None,
+        **device_changes,
+    ):
+        return True
+    # No row changed: locked, or (a username's counter) no row at all, which is not a lock.
+    return not _is_locked(counter, now)
 
 
 def counter_locked(counter: Counter) -> bool:

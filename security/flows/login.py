@@ -27,6 +27,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from portal.conf import portal
 from security import two_step
@@ -41,7 +42,6 @@ from security.lockout import (
     attempt_succeeded,
     attempts_reset,
     counter_for,
-    counter_locked,
 )
 from security.models import ChallengeAnswer, RegisteredDevice, SecurityCode, SecurityEvent
 from security.sessions import mark_password_verified
@@ -151,9 +151,19 @@ def discard(request: HttpRequest) -> None:
 
 
 # --- Password ------------------------------------------------------------------------------------
-def _find_user(username: str) -> User | None:
+def _find_user(username: str, cookie_device: RegisteredDevice | None) -> User | None:
     # Only customers sign in here; a staff account (no customer) is treated as unknown, so the
     # customer login can neither reach staff accounts nor tell that they exist.
+    if cookie_device is not None:
+        owner = cookie_device.user
+        # The registered device's own customer typing their username (usernames are ASCII, so
+        # this is the same match as iexact): the device's lookup already fetched them.
+        if (
+            owner.customer_id is not None
+            and username.isascii()
+            and owner.username.lower() == username.lower()
+        ):
+            return owner
     return (
         get_user_model().objects.filter(username__iexact=username, customer__isnull=False).first()
     )
@@ -172,7 +182,7 @@ def password_submit(
     username = username.strip()
     discard(request)
     cookie_device = device_from_cookie(request)  # looked up for everyone: same cost
-    user = _find_user(username)
+    user = _find_user(username, cookie_device)
     device = (
         cookie_device
         if user is not None and cookie_device is not None and cookie_device.user_id == user.pk
@@ -197,9 +207,9 @@ def password_submit(
             detail="Registered device" if device is not None else "",
         )
         return PasswordOutcome.LOCKED if locked else PasswordOutcome.WRONG
-    if not attempt_succeeded(counter):
-        return PasswordOutcome.LOCKED
     if not user.is_active:
+        if not attempt_succeeded(counter):
+            return PasswordOutcome.LOCKED
         record_event(
             SecurityEvent.Kind.LOGIN_FAILED,
             user=user,
@@ -208,8 +218,12 @@ def password_submit(
         )
         return PasswordOutcome.DISABLED
     if device is not None:
-        login_finish(request=request, user=user, counter=counter, device=device)
+        # login_finish gives the slot back with the reset of the count, in the same statement.
+        if not login_finish(request=request, user=user, counter=counter, device=device):
+            return PasswordOutcome.LOCKED
         return PasswordOutcome.SIGNED_IN
+    if not attempt_succeeded(counter):
+        return PasswordOutcome.LOCKED
     _start_step_up(request=request, user=user, next_url=next_url)
     return PasswordOutcome.STEP_UP
 
@@ -394,21 +408,26 @@ def login_finish(
 
     With `register_response`, registers this browser first and sets its cookie there.
     """
-    if counter_locked(counter):
-        discard(request)
-        return False
     discard(request)
-    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    mark_password_verified(request)
+    # One write transaction for the whole end of the login: the reset of the count (with the
+    # device's last use), the session (Django's login also notes last_login) and the event.
     with transaction.atomic():
-        attempts_reset(counter)
+        device_changes = (
+            {"last_used_at": timezone.now(), "ip": getattr(request, "client_ip", None)}
+            if device is not None and counter.device_id == device.pk
+            else {}
+        )
+        if not attempts_reset(counter, **device_changes):
+            return False
+        auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        mark_password_verified(request)
         record_event(
             SecurityEvent.Kind.LOGIN_SUCCEEDED,
             user=user,
             request=request,
             detail="Registered device" if device is not None else "",
         )
-    if device is not None:
+    if device is not None and not device_changes:
         device_touch(device=device, request=request)
     if register_response is not None:
         device_register(user=user, request=request, response=register_response)

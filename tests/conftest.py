@@ -56,6 +56,24 @@ def _isolated_cache(settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _rate_windows_start_with_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """django-ratelimit counts in fixed windows that end at a second of its choosing; one ending
+    in the middle of a test would reset a count the test relies on (a rare, real flake). Here
+    every window starts when the test starts and still moves on when a test travels in time."""
+    import time
+
+    import django_ratelimit.core
+
+    anchor = int(time.time())
+
+    def window_end(value: object, period: int) -> int:
+        now = int(time.time())
+        return now + period - ((now - anchor) % period)
+
+    monkeypatch.setattr(django_ratelimit.core, "_get_window", window_end)
+
+
+@pytest.fixture(autouse=True)
 def _sms_outbox(settings: Any) -> Iterator[list[tuple[str, str]]]:
     from portal.sms import LocmemSmsBackend
 

@@ -51,8 +51,19 @@ def free_port() -> int:
 class Portal:
     """The server under test and its environment."""
 
-    def __init__(self, run_dir: Path, *, workers: int, database_url: str, redis_url: str):
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        workers: int,
+        database_url: str,
+        redis_url: str,
+        server: str = "gunicorn",
+        threads: int = 4,
+    ):
         self.run_dir = run_dir
+        self.server = server
+        self.threads = threads
         self.port = free_port()
         self.base_url = f"https://localhost:{self.port}"
         self.outbox = run_dir / "outbox"
@@ -70,6 +81,7 @@ class Portal:
             "REDIS_URL": redis_url,
             "PORT": str(self.port),
             "WEB_CONCURRENCY": str(workers if redis_url else 1),
+            "WEB_THREADS": str(threads),
             # One client IP plays every customer here; real limits would stop the benchmark.
             "PORTAL_LOGIN_IP_RATE": "1000000/m",
             "PORTAL_VERIFY_IP_RATE": "1000000/h",
@@ -91,10 +103,29 @@ class Portal:
         )  # fmt: skip
         return json.loads(seed_file.read_text())
 
+    def server_command(self) -> list[str]:
+        if self.server == "gunicorn":
+            return [PYTHON, "-m", "portal.serve"]  # exactly what `make run` serves
+        # For the serving-model comparison only: granian (Rust HTTP and TLS, WSGI threads) with
+        # the same application, certificate, workers and threads.
+        from portal.tls import ensure_localhost_certificate
+
+        cert, key = ensure_localhost_certificate(self.run_dir / "tls")
+        return [
+            str(Path(PYTHON).parent / "granian"), "--interface", "wsgi", "portal.wsgi:application",
+            "--host", "127.0.0.1", "--port", self.env["PORT"],
+            "--workers", self.env["WEB_CONCURRENCY"], "--blocking-threads", str(self.threads),
+            "--ssl-certificate", str(cert), "--ssl-keyfile", str(key),
+            "--no-ws", "--log-level", "warning",
+        ]  # fmt: skip
+
     def start(self) -> None:
         self.log = (self.run_dir / "server.log").open("w")
+        env = dict(self.env)
+        if self.server != "gunicorn":  # portal.serve sets these for gunicorn itself
+            env.update(MALLOC_ARENA_MAX="2", DJANGO_SETTINGS_MODULE="portal.settings")
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "portal.serve"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+            self.server_command(), cwd=ROOT, env=env, stdout=self.log, stderr=self.log
         )
         deadline = time.monotonic() + 60
         while True:
@@ -389,6 +420,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=4.0)
     parser.add_argument("--users", type=int, default=8, help="concurrent virtual users")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (1: sync)")
+    parser.add_argument(
+        "--server", choices=("gunicorn", "granian"), default="gunicorn",
+        help="gunicorn as `make run` serves (default), or granian for comparison",
+    )  # fmt: skip
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--only", default="", help="comma-separated parts, for debugging")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
@@ -413,9 +449,13 @@ def main() -> None:
         "smoke": args.smoke,
         "database": database_url.split(":")[0],
         "mode": "production + Redis" if redis_url else "local (no Redis reachable)",
+        "server": f"{args.server}, {args.workers} workers x {args.threads} threads",
     }
     results["floor"] = hash_floor(1.0 if args.smoke else 8.0)
-    portal = Portal(run_dir, workers=args.workers, database_url=database_url, redis_url=redis_url)
+    portal = Portal(
+        run_dir, workers=args.workers, database_url=database_url, redis_url=redis_url,
+        server=args.server, threads=args.threads,
+    )  # fmt: skip
     seed = portal.prepare(users=40 if args.smoke else 300, unenrolled=30 if args.smoke else 600)
     portal.start()
     try:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib.auth.password_validation import (
     password_validators_help_texts,
-    validate_password,
 )
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
@@ -27,6 +26,7 @@ from security.challenge import (
     question_text,
 )
 from security.models import ChallengeAnswer
+from security.password_forms import check_new_password, new_password_field
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -170,15 +170,9 @@ class PasswordChangeForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    new_password1 = forms.CharField(
-        label="New password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    new_password2 = forms.CharField(
-        label="Confirm new password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    new_password1 = new_password_field("New password", "Choose a new password.")
+    new_password2 = new_password_field(
+        "Confirm new password", "Type your new password again to confirm it."
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -194,14 +188,7 @@ class PasswordChangeForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        new1, new2 = cleaned.get("new_password1"), cleaned.get("new_password2")
-        if new1 and new2 and new1 != new2:
-            self.add_error("new_password2", "The two new passwords do not match.")
-        elif new1:
-            try:
-                validate_password(new1, self.user)
-            except ValidationError as error:
-                self.add_error("new_password1", error)
+        check_new_password(self, cleaned, self.user, first="new_password1", second="new_password2")
         return cleaned
 
 

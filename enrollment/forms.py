@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from django import forms
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
@@ -14,6 +13,7 @@ from accounts.identity_forms import StepForm, UnrenderedTextInput
 from accounts.models import Customer, LoanAccount, User
 from portal.conf import portal
 from security.challenge import MIN_ANSWER_LENGTH, normalize_answer, question_choices
+from security.password_forms import check_new_password, new_password_field
 
 
 # --- Step 2 ---------------------------------------------------------------------------------------
@@ -108,18 +108,8 @@ class ProfileForm(StepForm):
         ),
         error_messages={"required": "Choose a username."},
     )
-    password1 = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Choose a password."},
-    )
-    password2 = forms.CharField(
-        label="Confirm password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Type your password again to confirm it."},
-    )
+    password1 = new_password_field("Password", "Choose a password.")
+    password2 = new_password_field("Confirm password", "Type your password again to confirm it.")
     email = forms.EmailField(
         label="Email",
         max_length=254,
@@ -210,22 +200,13 @@ class ProfileForm(StepForm):
                 return
 
     def _check_passwords(self, data: dict[str, Any]) -> None:
-        password = data.get("password1")
-        confirm = data.get("password2")
-        if not password:
-            return
-        if confirm is not None and password != confirm:
-            self.add_error("password2", "The two passwords do not match. Type the same one twice.")
         candidate = User(
             username=data.get("username") or self.data.get("username", ""),
             first_name=self.customer.first_name,
             last_name=self.customer.last_name,
             email=data.get("email") or self.customer.email,
         )
-        try:
-            validate_password(password, candidate)
-        except ValidationError as error:
-            self.add_error("password1", error)
+        check_new_password(self, data, candidate)
 
     def _check_questions(self, data: dict[str, Any]) -> None:
         seen_questions: set[str] = set()

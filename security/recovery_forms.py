@@ -7,12 +7,12 @@ import re
 from typing import Any, cast
 
 from django import forms
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from accounts.identity_forms import IdentityForm
 from portal.conf import portal
 from security.codes import mask_email, mask_phone
+from security.password_forms import check_new_password, new_password_field
 
 __all__ = [
     "ChannelForm",
@@ -80,17 +80,9 @@ class CodeForm(forms.Form):
 class NewPasswordForm(forms.Form):
     """A new password under the enrollment rules (settings.AUTH_PASSWORD_VALIDATORS)."""
 
-    password1 = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Choose a new password."},
-    )
-    password2 = forms.CharField(
-        label="Confirm password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Type your new password again to confirm it."},
+    password1 = new_password_field("Password", "Choose a new password.")
+    password2 = new_password_field(
+        "Confirm password", "Type your new password again to confirm it."
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -103,13 +95,5 @@ class NewPasswordForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        password = data.get("password1")
-        confirm = data.get("password2")
-        if password and confirm is not None and password != confirm:
-            self.add_error("password2", "The two passwords do not match. Type the same one twice.")
-        if password:
-            try:
-                validate_password(password, self.user)
-            except ValidationError as error:
-                self.add_error("password1", error)
+        check_new_password(self, data, self.user)
         return data

@@ -90,3 +90,12 @@ def test_password_fields_have_the_right_autocomplete(client, customer):
     page = client.get(URL).content.decode()
     assert 'autocomplete="current-password"' in page
     assert page.count('autocomplete="new-password"') == 2
+
+
+def test_a_short_and_mismatched_new_password_gets_both_messages_at_once(client, customer):
+    # One round trip tells the customer everything, as at enrollment and password recovery.
+    sign_in(client, customer)
+    page = client.post(URL, change(new1="short pass", new2="short pasx")).content.decode()
+    assert "do not match" in page and "too short" in page
+    customer.refresh_from_db()
+    assert customer.check_password(DEMO_PASSWORD)

@@ -484,20 +484,21 @@ def main() -> None:
             results["enrollment"] = run_closed_loop(
                 flow=enrollment(seed), users=min(4, args.users), **common
             )
+        if want("my_vehicles"):
+            saturation = run_closed_loop(
+                flow=my_vehicles, users=args.users,
+                browser_factory=signed_in_browser(base, seed), **common,
+            )  # fmt: skip
+            half = max(1.0, saturation["flows_per_s"] / 2)
+            results["my_vehicles_saturation"] = saturation
+            results["my_vehicles_half"] = run_open_loop(
+                base_url=base, flow=my_vehicles, rate=half, users=args.users,
+                duration=args.duration, browser_factory=signed_in_browser(base, seed),
+                server_cpu=portal.cpu_seconds,
+            )  # fmt: skip
+            results["my_vehicles_half"]["target_rate"] = round(half, 1)
         if wanted is not None:
-            return  # a debugging run of some flows: the finally clause stops the server
-        saturation = run_closed_loop(
-            flow=my_vehicles, users=args.users,
-            browser_factory=signed_in_browser(base, seed), **common,
-        )  # fmt: skip
-        half = max(1.0, saturation["flows_per_s"] / 2)
-        results["my_vehicles_saturation"] = saturation
-        results["my_vehicles_half"] = run_open_loop(
-            base_url=base, flow=my_vehicles, rate=half, users=args.users,
-            duration=args.duration, browser_factory=signed_in_browser(base, seed),
-            server_cpu=portal.cpu_seconds,
-        )  # fmt: skip
-        results["my_vehicles_half"]["target_rate"] = round(half, 1)
+            return  # a debugging run of some parts: the finally clause stops the server
         results["pages"] = page_weights(base, seed)
     finally:
         results["peak_rss_mb_per_worker"] = portal.peak_rss_mb()

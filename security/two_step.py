@@ -16,7 +16,6 @@ import secrets
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-import segno
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -151,6 +150,10 @@ def totp_config_url(device: TOTPDevice) -> str:
 
 def totp_qr_data_uri(device: TOTPDevice) -> str:
     """The QR code as an SVG data: URI, drawn on the server (no script; CSP allows data: images)."""
+    # Imported here, not at the top: only setting up an authenticator app draws a QR code, and
+    # segno's modules would otherwise sit in every worker (~0.7 MB each).
+    import segno
+
     buffer = io.BytesIO()
     segno.make(totp_config_url(device), error="l").save(
         buffer, kind="svg", scale=4, border=4, xmldecl=False

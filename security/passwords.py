@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from zxcvbn import zxcvbn
 
 from portal.conf import portal
 
@@ -187,6 +186,11 @@ class StrengthValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if _too_long(password) or not password:
             return
+        # Imported here, not at the top: Django loads the validators to show their help text on
+        # every new-password form, and zxcvbn's dictionaries take ~11 MB in each worker that
+        # imports them; only checking a new password needs them.
+        from zxcvbn import zxcvbn
+
         with _zxcvbn_lock:
             result = zxcvbn(password, user_inputs=_user_inputs(user), max_length=MAX_LENGTH)
         if result["score"] < self.min_score:

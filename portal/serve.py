@@ -66,6 +66,10 @@ MALLOC_ENVIRONMENT = {
     # block is mapped for its hash and unmapped after it (peak 85 MB; 99 MB once zxcvbn is used),
     # at the cost of faulting its pages in anew each time (~15 ms of system CPU per hash here).
     "MALLOC_MMAP_THRESHOLD_": str(128 * 1024),
+    # ...which transparent huge pages (where the kernel offers them, as madvise) make ~2 MiB at a
+    # time instead of 4 KiB: server CPU per login flow 94 -> 81 ms, peak unchanged (bench, one
+    # run each). Without THP the setting does nothing.
+    "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
 }
 
 

@@ -206,6 +206,34 @@ def test_registered_device_use_is_noted(client, make_user):
     assert device.ip == "198.51.100.4"
 
 
+def test_a_device_locked_while_its_password_was_checked_gets_no_session(
+    client, make_user, monkeypatch
+):
+    # Wrong guesses racing on the same device lock it while this (right) password is hashed:
+    # the right password must then be refused too, with no session and no success recorded.
+    from accounts.models import User
+    from security.models import RegisteredDevice
+
+    user = make_user()
+    client.cookies[DEVICE_COOKIE] = register_device_for(user)
+    check = User.check_password
+
+    def check_while_locked_elsewhere(self, raw_password):
+        RegisteredDevice.objects.filter(user=user).update(
+            failure_count=5, locked_until=timezone.now() + timedelta(minutes=15)
+        )
+        return check(self, raw_password)
+
+    monkeypatch.setattr(User, "check_password", check_while_locked_elsewhere)
+    response = log_in(client, user.username)
+    assert response.status_code == 200
+    assert "temporarily locked" in response.content.decode()
+    assert SESSION_KEY not in client.session
+    assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOGIN_SUCCEEDED).exists()
+    device = user.registered_devices.get()
+    assert device.failure_count == 5 and device.locked_until is not None  # the lock stands
+
+
 def test_another_users_device_cookie_does_not_skip_step_up(client, make_user):
     owner, other = make_user(), make_user()
     client.cookies[DEVICE_COOKIE] = register_device_for(owner)

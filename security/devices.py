@@ -123,13 +123,6 @@ def device_register(
     return device
 
 
-def device_touch(*, device: RegisteredDevice, request: HttpRequest) -> None:
-    """Notes that the device was just used to sign in (shown on the profile's device list)."""
-    RegisteredDevice.objects.filter(pk=device.pk).update(
-        last_used_at=timezone.now(), ip=getattr(request, "client_ip", None)
-    )
-
-
 def device_remove(*, user: User, device_id: int, request: HttpRequest | None = None) -> None:
     """Forgets one of `user`'s devices. Raises RegisteredDevice.DoesNotExist for anyone else's."""
     with transaction.atomic():

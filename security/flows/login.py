@@ -33,7 +33,7 @@ from portal.conf import portal
 from security import two_step
 from security.challenge import answer_matches, question_text
 from security.codes import CodeCooldown, CodeDeliveryError, code_check, code_send
-from security.devices import device_from_cookie, device_register, device_touch
+from security.devices import device_from_cookie, device_register
 from security.events import record_event
 from security.lockout import (
     Counter,
@@ -406,7 +406,9 @@ def login_finish(
     """Creates the authenticated session (new session key). False if the account got locked
     meanwhile (nothing is created then).
 
-    With `register_response`, registers this browser first and sets its cookie there.
+    `device`: the registered device the login came from; `counter` is then that device's
+    counter, and the device's last use is noted with the reset of its count. With
+    `register_response`, registers this browser afterwards and sets its cookie there.
     """
     discard(request)
     # One write transaction for the whole end of the login: the reset of the count (with the
@@ -414,7 +416,7 @@ def login_finish(
     with transaction.atomic():
         device_changes = (
             {"last_used_at": timezone.now(), "ip": getattr(request, "client_ip", None)}
-            if device is not None and counter.device_id == device.pk
+            if device is not None
             else {}
         )
         if not attempts_reset(counter, **device_changes):
@@ -427,8 +429,6 @@ def login_finish(
             request=request,
             detail="Registered device" if device is not None else "",
         )
-    if device is not None and not device_changes:
-        device_touch(device=device, request=request)
     if register_response is not None:
         device_register(user=user, request=request, response=register_response)
     return True

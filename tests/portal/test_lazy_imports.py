@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.portal.fresh_python import run_python
 
 WORKER = r"""
 import json, sys
@@ -43,16 +40,7 @@ print(json.dumps({"after_pages": after_pages, "refused": refused, "after_check":
 def test_zxcvbn_and_segno_load_only_for_the_pages_that_use_them(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(DJANGO_SETTINGS_MODULE="portal.settings", PORTAL_VAR_DIR=str(tmp_path))
-    result = subprocess.run(
-        [sys.executable, "-c", WORKER],
-        cwd=ROOT,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome = json.loads(run_python(WORKER, env).strip().splitlines()[-1])
     assert outcome["after_pages"] == []
     # The strength check still runs (a keyboard walk is refused as too easy to guess).
     assert "password_too_weak" in outcome["refused"]

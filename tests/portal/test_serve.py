@@ -12,8 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from portal.serve import MALLOC_ENVIRONMENT, malloc_environment
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.portal.fresh_python import ROOT, run_python
 
 
 def free_port() -> int:
@@ -100,16 +99,7 @@ print(rss_kib() - before)
 
 
 def kept_after_hashing(env: dict[str, str]) -> int:
-    result = subprocess.run(
-        [sys.executable, "-c", HASH_IN_THREADS],
-        cwd=ROOT,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return int(result.stdout)
+    return int(run_python(HASH_IN_THREADS, env))
 
 
 def test_argon2_blocks_are_returned_after_each_hash_under_the_servers_malloc_settings():

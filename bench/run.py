@@ -122,8 +122,11 @@ class Portal:
     def start(self) -> None:
         self.log = (self.run_dir / "server.log").open("w")
         env = dict(self.env)
-        if self.server != "gunicorn":  # portal.serve sets these for gunicorn itself
-            env.update(MALLOC_ARENA_MAX="2", DJANGO_SETTINGS_MODULE="portal.settings")
+        if self.server != "gunicorn":
+            # The malloc settings portal.serve gives gunicorn's workers, so only the server differs.
+            from portal.serve import malloc_environment
+
+            env.update(malloc_environment(env), DJANGO_SETTINGS_MODULE="portal.settings")
         self.process = subprocess.Popen(
             self.server_command(), cwd=ROOT, env=env, stdout=self.log, stderr=self.log
         )

@@ -47,8 +47,8 @@ run: install
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy portal accounts enrollment security support
-	$(VENV)/bin/bandit -q -c pyproject.toml -r portal accounts enrollment security support --severity-level medium
+	$(VENV)/bin/mypy portal accounts security signin recovery enrollment online_profile support
+	$(VENV)/bin/bandit -q -c pyproject.toml -r portal accounts security signin recovery enrollment online_profile support --severity-level medium
 	$(PY) manage.py makemigrations --check --dry-run
 	PORTAL_ENV=production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		PORTAL_IDENTITY_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))') \

@@ -1,298 +1,105 @@
-"""Forms of My Vehicles and My Online Profile: they validate; services in accounts.services act.
+"""The identity check customers pass to enroll, recover access or add a vehicle.
 
-Secrets (passwords, answers, codes, TIN digits, date of birth) are never rendered back into a
-form after a failed submission; everything else the customer typed is kept.
+Shared by enrollment step 1, Forgot username? / Forgot password? and Add a vehicle, so all ask
+with the same fields, rules and messages; accounts.services.identity_verify does the check.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any
 
 from django import forms
-from django.contrib.auth.password_validation import (
-    password_validators_help_texts,
-)
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
+from django.utils import timezone
 
-from accounts.identity_forms import IdentityForm
-from security.challenge import (
-    MIN_ANSWER_LENGTH,
-    QUESTIONS,
-    REQUIRED_QUESTIONS,
-    answer_matches,
-    normalize_answer,
-    question_text,
-)
-from security.models import ChallengeAnswer
-from security.password_forms import check_new_password, new_password_field
-
-if TYPE_CHECKING:
-    from accounts.models import User
-
-KEEP_QUESTION = ""
+from accounts.identity import looks_like_vin, normalize_reference, vin_problem
 
 
-def forget(form: forms.Form, *names: str) -> None:
-    """Drops fields from a bound form's data so they render empty (the errors stay)."""
-    data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
-    for name in names:
-        data.pop(form.add_prefix(name), None)
-    form.data = data
+class UnrenderedTextInput(forms.TextInput):
+    """A text box that never sends what was typed back to the browser (identity data,
+    challenge answers): after an error the customer types it again."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
 
 
-class _CodeInput(forms.TextInput):
-    def __init__(self, **attrs: Any) -> None:
-        super().__init__(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "pattern": "[0-9 ]*",
-                "maxlength": "7",
-                **attrs,
-            }
-        )
-
-
-# --- My Vehicles ----------------------------------------------------------------------------------
-class VehicleAddForm(IdentityForm):
-    """Enrollment's identity check, asked the same way: the same fields, rules and messages."""
-
-    field_order = ["reference", "tin_last4", "birth_date"]
-
-
-# --- Challenge Questions --------------------------------------------------------------------------
-def _question_choices() -> list[tuple[str, str]]:
-    return list(QUESTIONS.items())
-
-
-class ChallengeQuestionUpdateForm(forms.Form):
-    """Replace the answer of one question, optionally switching to another question."""
-
-    current = forms.ChoiceField(label="Select a question", widget=forms.RadioSelect)
-    new_question = forms.ChoiceField(
-        label="New question",
-        required=False,
-        help_text="Keep the question, or choose another one.",
-    )
-    answer = forms.CharField(
-        label="New answer",
-        max_length=100,
-        strip=False,
-        help_text=f"At least {MIN_ANSWER_LENGTH} characters; capitals and spaces do not matter.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-    )
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.rows = list(ChallengeAnswer.objects.filter(user=user).order_by("id"))
-        current: forms.ChoiceField = self.fields["current"]  # type: ignore[assignment]
-        current.choices = [(row.question, question_text(row.question)) for row in self.rows]
-        new_question: forms.ChoiceField = self.fields["new_question"]  # type: ignore[assignment]
-        new_question.choices = [(KEEP_QUESTION, "Keep this question"), *_question_choices()]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        current = cleaned.get("current")
-        answer = cleaned.get("answer")
-        if not current:
-            return cleaned
-        new_question = cleaned.get("new_question") or current
-        cleaned["new_question"] = new_question
-        others = [row for row in self.rows if row.question != current]
-        if new_question in {row.question for row in others}:
-            self.add_error("new_question", "You already use this question; choose another one.")
-        if answer is not None:
-            normalized = normalize_answer(answer)
-            if len(normalized) < MIN_ANSWER_LENGTH:
-                self.add_error(
-                    "answer", f"Your answer needs at least {MIN_ANSWER_LENGTH} characters."
-                )
-            # Same rule as at enrollment: three different answers.
-            elif any(answer_matches(answer, row.answer_hash) for row in others):
-                self.add_error("answer", "Use an answer different from your other answers.")
-        return cleaned
-
-
-class ChallengeQuestionsResetForm(forms.Form):
-    """Three new questions and answers at once (support asked the customer to replace them)."""
+class StepForm(forms.Form):
+    """Labels read exactly as the customer is told ("Username", not "Username:")."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        for i in range(1, REQUIRED_QUESTIONS + 1):
-            self.fields[f"question_{i}"] = forms.ChoiceField(
-                label=f"Question {i}", choices=[("", "Choose a question"), *_question_choices()]
+
+
+_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_DATE_OTHER_SEPARATORS = re.compile(r"^\d{1,2}\s*[^\d/]\s*\d{1,2}\s*[^\d/]\s*\d{4}$")
+_ACCOUNT_NUMBER = re.compile(r"^[A-Z0-9]{4,20}$")
+
+
+class IdentityForm(StepForm):
+    tin_last4 = forms.CharField(
+        label="Last 4 digits of SSN or TIN",
+        max_length=10,
+        widget=UnrenderedTextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "size": 6, "maxlength": 10}
+        ),
+        error_messages={"required": "Enter the last 4 digits of your SSN or TIN."},
+    )
+    birth_date = forms.CharField(
+        label="Date of birth",
+        help_text="mm/dd/yyyy",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "bday", "inputmode": "numeric", "size": 12}),
+        error_messages={"required": "Enter your date of birth as mm/dd/yyyy."},
+    )
+    reference = forms.CharField(
+        label="Account number or VIN",
+        help_text="Your loan account number, or the 17-character vehicle identification number.",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Enter your account number or your vehicle's VIN."},
+    )
+
+    def clean_tin_last4(self) -> str:
+        value = re.sub(r"\s", "", self.cleaned_data["tin_last4"])
+        if not re.fullmatch(r"\d{4}", value):
+            raise ValidationError("Enter exactly 4 digits: the last 4 of your SSN or TIN.")
+        return value
+
+    def clean_birth_date(self) -> date:
+        value = self.cleaned_data["birth_date"].strip()
+        match = _DATE.match(value)
+        if match is None:
+            if _DATE_OTHER_SEPARATORS.match(value):
+                raise ValidationError(
+                    "Use forward slashes between month, day and year, e.g. mm/dd/yyyy."
+                )
+            raise ValidationError("Enter your date of birth as mm/dd/yyyy, e.g. 04/12/1985.")
+        month, day, year = (int(part) for part in match.groups())
+        try:
+            born = date(year, month, day)
+        except ValueError:
+            raise ValidationError(
+                "That date does not exist. Check the month (01-12) and the day."
+            ) from None
+        if born > timezone.localdate():
+            raise ValidationError("Your date of birth cannot be in the future.")
+        if year < 1900:
+            raise ValidationError("Check the year of your date of birth.")
+        return born
+
+    def clean_reference(self) -> str:
+        value = normalize_reference(self.cleaned_data["reference"])
+        if looks_like_vin(value):
+            # Refused here, before identity_verify counts an attempt against it.
+            problem = vin_problem(value)
+            if problem:
+                raise ValidationError(problem)
+            return value
+        if not _ACCOUNT_NUMBER.match(value):
+            raise ValidationError(
+                "Enter your account number (letters and digits only) or your 17-character VIN."
             )
-            self.fields[f"answer_{i}"] = forms.CharField(
-                label=f"Answer {i}",
-                max_length=100,
-                strip=False,
-                help_text=f"At least {MIN_ANSWER_LENGTH} characters; capitals and spaces do not "
-                "matter.",
-                widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-            )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        seen_questions: set[str] = set()
-        seen_answers: set[str] = set()
-        for i in range(1, REQUIRED_QUESTIONS + 1):
-            question = cleaned.get(f"question_{i}")
-            if question:
-                if question in seen_questions:
-                    self.add_error(f"question_{i}", "Choose three different questions.")
-                seen_questions.add(question)
-            answer = cleaned.get(f"answer_{i}")
-            if answer is not None:
-                normalized = normalize_answer(answer)
-                if len(normalized) < MIN_ANSWER_LENGTH:
-                    self.add_error(
-                        f"answer_{i}", f"Your answer needs at least {MIN_ANSWER_LENGTH} characters."
-                    )
-                elif normalized in seen_answers:
-                    self.add_error(f"answer_{i}", "Use three different answers.")
-                seen_answers.add(normalized)
-        return cleaned
-
-    def answers(self) -> list[tuple[str, str]]:
-        return [
-            (self.cleaned_data[f"question_{i}"], self.cleaned_data[f"answer_{i}"])
-            for i in range(1, REQUIRED_QUESTIONS + 1)
-        ]
-
-
-# --- Password -------------------------------------------------------------------------------------
-class PasswordChangeForm(forms.Form):
-    current_password = forms.CharField(
-        label="Current password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    new_password1 = new_password_field("New password", "Choose a new password.")
-    new_password2 = new_password_field(
-        "Confirm new password", "Type your new password again to confirm it."
-    )
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.fields["new_password1"].help_text = " ".join(password_validators_help_texts())
-
-    def clean_current_password(self) -> str:
-        password = self.cleaned_data["current_password"]
-        if not self.user.check_password(password):
-            raise ValidationError("This is not your current password.")
-        return password
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        check_new_password(self, cleaned, self.user, first="new_password1", second="new_password2")
-        return cleaned
-
-
-# --- Contact information --------------------------------------------------------------------------
-def normalize_phone(value: str) -> str:
-    """A mobile number as typed -> E.164 ("(201) 555-0123" -> "+12015550123"); "" if empty."""
-    raw = value.strip()
-    if not raw:
-        return ""
-    digits = re.sub(r"\D", "", raw)
-    if raw.startswith("+"):
-        if not 8 <= len(digits) <= 15 or re.search(r"[^\d\s().+-]", raw):
-            raise ValidationError("Enter a mobile number such as (201) 555-0123.")
-        return "+" + digits
-    if re.search(r"[^\d\s().-]", raw):
-        raise ValidationError("Enter a mobile number such as (201) 555-0123.")
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) != 10:
-        raise ValidationError("Enter a 10-digit US mobile number, such as (201) 555-0123.")
-    return "+1" + digits
-
-
-class ContactForm(forms.Form):
-    email = forms.EmailField(
-        label="Email address",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-    mobile_phone = forms.CharField(
-        label="Mobile phone",
-        required=False,
-        max_length=25,
-        help_text="For security codes by text message. Leave empty to have codes sent by email.",
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
-    )
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"email": user.email, "mobile_phone": user.mobile_phone})
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_email(self) -> str:
-        return str(self.cleaned_data["email"]).strip()
-
-    def clean_mobile_phone(self) -> str:
-        return normalize_phone(self.cleaned_data["mobile_phone"])
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if not self.errors and not self.changes():
-            raise ValidationError("This is already your contact information.")
-        return cleaned
-
-    def changes(self) -> dict[str, str]:
-        """What differs from what is on file: {"email": new} and/or {"mobile_phone": new}."""
-        changed: dict[str, str] = {}
-        email = self.cleaned_data.get("email")
-        if email is not None and email.casefold() != (self.user.email or "").casefold():
-            changed["email"] = email
-        phone = self.cleaned_data.get("mobile_phone")
-        if phone is not None and phone != (self.user.mobile_phone or ""):
-            changed["mobile_phone"] = phone
-        return changed
-
-
-class ContactConfirmForm(forms.Form):
-    """The codes sent to each new address."""
-
-    def __init__(self, *args: Any, email: bool, phone: bool, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if email:
-            self.fields["email_code"] = forms.CharField(
-                label="Code sent to your new email address", max_length=7, widget=_CodeInput()
-            )
-        if phone:
-            self.fields["phone_code"] = forms.CharField(
-                label="Code sent to your new mobile phone", max_length=7, widget=_CodeInput()
-            )
-
-
-# --- Two-step verification and re-authentication -------------------------------------------------
-class AppCodeForm(forms.Form):
-    code = forms.CharField(
-        label="Code from your authenticator app",
-        max_length=7,
-        help_text="The 6-digit code the app shows now.",
-        widget=_CodeInput(),
-    )
-
-
-class ReauthForm(forms.Form):
-    password = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError("This password is not correct.")
-        return password
+        return value

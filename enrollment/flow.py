@@ -18,13 +18,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Customer, LoanAccount, User
-from accounts.services import identity_verify
 from enrollment.services import (
     EnrollmentConflict,
     EnrollmentProfile,
     enrollment_complete,
     enrollment_confirmation_send,
 )
+from online_profile.flow import identity_verify
 from portal.conf import portal
 from security.challenge import hash_answer
 from security.ratelimits import ip_limit_reached

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from accounts.identity_forms import StepForm, UnrenderedTextInput
+from accounts.forms import StepForm, UnrenderedTextInput
 from accounts.models import Customer, LoanAccount, User
 from portal.conf import portal
 from security.challenge import MIN_ANSWER_LENGTH, normalize_answer, question_choices

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.generic import FormView, TemplateView
 
-from accounts.identity_forms import IdentityForm
+from accounts.forms import IdentityForm
 from enrollment import flow
 from enrollment.flow import (
     STEP_ORDER,
@@ -75,7 +75,7 @@ class EnrollmentPage:
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         request.no_store = True  # type: ignore[attr-defined]
         if request.user.is_authenticated:
-            return redirect("accounts:vehicles")
+            return redirect("profile:vehicles")
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -121,7 +121,7 @@ class WizardStepView(EnrollmentPage):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         request.no_store = True  # type: ignore[attr-defined]
         if request.user.is_authenticated:
-            return redirect("accounts:vehicles")
+            return redirect("profile:vehicles")
         wizard, state = flow.wizard_load(request)
         if wizard is None:
             if state == flow.WizardState.EXPIRED:
@@ -133,7 +133,7 @@ class WizardStepView(EnrollmentPage):
                 )
             elif flow.enrollment_just_completed(request):
                 messages.info(request, "Your enrollment is complete. Please log in.")
-                return redirect("security:login")
+                return redirect("signin:login")
             return redirect("enrollment:start")
         if not wizard.allows(self.step):
             return redirect(f"enrollment:{wizard.next_step().value}")
@@ -230,7 +230,7 @@ class ConsentView(WizardStepView, FormView):
                 "We could not send your confirmation email just now. Your online account is "
                 "ready all the same.",
             )
-        return redirect("security:login")
+        return redirect("signin:login")
 
 
 class DeclineView(WizardStepView, TemplateView):

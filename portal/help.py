@@ -142,7 +142,7 @@ SECTIONS: list[Section] = [
                     ),
                     ("p", "No username yet? Select Enroll Now to create one."),
                 ),
-                links=(("Log In", "security:login"),),
+                links=(("Log In", "signin:login"),),
                 keywords="sign in signin login",
             ),
             Faq(

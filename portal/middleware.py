@@ -69,7 +69,7 @@ class SessionTimeoutMiddleware:
                 messages.info(
                     request, "For your security, you were logged out. Please log in again."
                 )
-                return redirect("security:login")
+                return redirect("signin:login")
             elif now - int(last_seen_at) >= _SEEN_RESOLUTION:
                 session[LAST_SEEN_AT] = now
         return self.get_response(request)

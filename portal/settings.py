@@ -47,9 +47,12 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_ratelimit",
     "portal",
-    "security",
     "accounts",
+    "security",
+    "signin",
+    "recovery",
     "enrollment",
+    "online_profile",
     "support",
 ]
 
@@ -67,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",
-    "accounts.middleware.ChallengeQuestionsResetMiddleware",
+    "online_profile.middleware.ChallengeQuestionsResetMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "portal.middleware.NoStoreWhenSignedInMiddleware",
@@ -77,8 +80,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "security:login"
-LOGIN_REDIRECT_URL = "accounts:vehicles"
+LOGIN_URL = "signin:login"
+LOGIN_REDIRECT_URL = "profile:vehicles"
 
 TEMPLATES = [
     {
@@ -147,7 +150,7 @@ else:
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 RATELIMIT_IP_META_KEY = "portal.net.client_ip_for_ratelimit"
-RATELIMIT_VIEW = "portal.views.too_many_attempts"
+RATELIMIT_VIEW = "security.ratelimits.too_many_attempts"
 RATELIMIT_FAIL_OPEN = False
 
 SESSION_COOKIE_NAME = "__Host-session"

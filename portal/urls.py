@@ -10,10 +10,10 @@ urlpatterns = [
     path("security/", views.security_center, name="security_center"),
     path("contact/", views.contact, name="contact"),
     path("healthz", views.healthz, name="healthz"),
-    path("", include("security.urls")),
-    path("", include("security.recovery_urls")),
+    path("", include("signin.urls")),
+    path("", include("recovery.urls")),
     path("enroll/", include("enrollment.urls")),
-    path("my/", include("accounts.urls")),
+    path("my/", include("online_profile.urls")),
     path(portal.admin_path, support_console.urls),
 ]
 

@@ -91,10 +91,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def too_many_attempts(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "portal/too_many_attempts.html", status=429)
-
-
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "portal/csrf_failure.html", status=403)
 

@@ -28,9 +28,9 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from portal.conf import portal
-from portal.sms import SmsDeliveryError, send_sms
 from security.events import record_event
 from security.models import SecurityCode, SecurityEvent
+from security.sms import SmsDeliveryError, send_sms
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django_ratelimit.core import is_ratelimited
 
 logger = logging.getLogger(__name__)
@@ -32,3 +33,8 @@ def ip_limit_reached(request: HttpRequest, group: str, rate: str, *, count: bool
         logger.warning("rate limit store unavailable for %s; refusing the attempt", group)
         request.limit_store_down = True  # type: ignore[attr-defined]
         return True
+
+
+def too_many_attempts(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The page for a refused attempt (also django-ratelimit's RATELIMIT_VIEW)."""
+    return render(request, "security/too_many_attempts.html", status=429)

@@ -19,9 +19,8 @@ from django.urls import URLPattern, path
 from django_otp.admin import OTPAdminSite
 
 from portal.conf import portal
-from portal.views import too_many_attempts
 from security.models import SecurityEvent
-from security.ratelimits import ip_limit_reached
+from security.ratelimits import ip_limit_reached, too_many_attempts
 from support import selectors, views
 from support.forms import StaffLoginForm
 from support.models import CustomerAccount, StaffAuditEntry

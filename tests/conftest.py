@@ -75,9 +75,9 @@ def _rate_windows_start_with_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _sms_outbox(settings: Any) -> Iterator[list[tuple[str, str]]]:
-    from portal.sms import LocmemSmsBackend
+    from security.sms import LocmemSmsBackend
 
-    settings.PORTAL_SMS_BACKEND = "portal.sms.LocmemSmsBackend"
+    settings.PORTAL_SMS_BACKEND = "security.sms.LocmemSmsBackend"
     LocmemSmsBackend.outbox = []
     yield LocmemSmsBackend.outbox
 

@@ -86,7 +86,7 @@ def test_demo_file_imports_every_customer_vehicle_and_account():
 
 
 def test_demo_customer_printed_by_make_run_can_be_verified():
-    from accounts.services import identity_verify
+    from online_profile.flow import identity_verify
 
     run_import(DEMO)
     first = demo_rows()[0]

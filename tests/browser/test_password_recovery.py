@@ -82,7 +82,7 @@ def test_customer_recovers_a_forgotten_password(page, axe_check, make_user, sett
 
 
 def test_this_wasnt_me_link_asks_first_then_locks_access(page, axe_check, make_user):
-    from security.flows.not_me import on_support_hold
+    from recovery.not_me import on_support_hold
     from security.notifications import not_me_token_create
 
     user = make_user()

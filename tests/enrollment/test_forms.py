@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from accounts.identity_forms import IdentityForm
+from accounts.forms import IdentityForm
 from enrollment.forms import ProfileForm, VehiclesForm, normalize_mobile
 from tests.conftest import make_vin
 from tests.enrollment.conftest import profile_data

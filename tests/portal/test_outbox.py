@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.mail import send_mail
 
-from portal.sms import send_sms
+from security.sms import send_sms
 
 
 def test_each_email_lands_as_one_file_naming_its_recipient(settings, tmp_path):

@@ -11,6 +11,7 @@ from django.test import RequestFactory
 
 from portal import views
 from portal.help import SECTIONS, search_faq
+from security.ratelimits import too_many_attempts
 
 pytestmark = pytest.mark.django_db
 
@@ -210,7 +211,7 @@ def test_unknown_page_gets_the_portal_404_page(client):
     [
         (views.server_error, 500, "Something went wrong"),
         (views.service_unavailable, 503, "Temporarily unavailable"),
-        (views.too_many_attempts, 429, "Too many attempts"),
+        (too_many_attempts, 429, "Too many attempts"),
         (views.csrf_failure, 403, "Please try again"),
     ],
 )

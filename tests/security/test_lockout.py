@@ -28,7 +28,7 @@ from security.lockout import (
 from security.models import RegisteredDevice, SecurityEvent, SignInLock
 from tests.conftest import DEMO_PASSWORD
 from tests.security.concurrency import concurrent_db, run_at_once
-from tests.security.test_login import CSRF_INPUT
+from tests.signin.test_login import CSRF_INPUT
 
 pytestmark = pytest.mark.django_db
 concurrent_db = concurrent_db  # the fixture, for the tests below that use it

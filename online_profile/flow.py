@@ -1,0 +1,439 @@
+"""Business steps on customers and online accounts."""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from django.contrib import auth
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.identity import identity_digest, normalize_reference, reference_key
+from accounts.models import Customer, LoanAccount, User
+from online_profile.selectors import registered_devices_for
+from portal.conf import portal
+from security import two_step
+from security.challenge import (
+    MIN_ANSWER_LENGTH,
+    QUESTIONS,
+    challenge_answer_rows,
+    hash_answer,
+    normalize_answer,
+)
+from security.codes import code_check, code_send
+from security.devices import device_remove, devices_revoke_all
+from security.events import record_event
+from security.models import (
+    ChallengeAnswer,
+    IdentityVerificationThrottle,
+    SecurityCode,
+    SecurityEvent,
+)
+from security.notifications import notify
+from security.ratelimits import ip_limit_reached
+from security.sessions import mark_password_verified
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    outcome: Literal["verified", "mismatch", "limited"]
+    customer: Customer | None = None
+    loan_account: LoanAccount | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.outcome == "verified"
+
+
+def identity_verify(
+    *, tin_last4: str, birth_date: date, reference: str, request: HttpRequest | None = None
+) -> IdentityCheck:
+    """Checks that TIN last 4, birth date and an account number or VIN belong to one customer.
+
+    At most `verify_max_failures` failed checks per account number or VIN in the window; the
+    counter row is locked for the whole check, so parallel attempts cannot exceed it. The
+    outcome never says which of the three values was wrong.
+    """
+    ref = normalize_reference(reference)
+    digest = identity_digest(tin_last4, birth_date)
+    now = timezone.now()
+    with transaction.atomic():
+        throttle, _ = IdentityVerificationThrottle.objects.select_for_update().get_or_create(
+            reference_key=reference_key(ref)
+        )
+        if throttle.window_started_at <= now - timedelta(seconds=portal.verify_window_seconds):
+            throttle.failures = 0
+            throttle.window_started_at = now
+            throttle.save(update_fields=["failures", "window_started_at"])
+        if throttle.failures >= portal.verify_max_failures:
+            record_event(SecurityEvent.Kind.VERIFY_LIMITED, request=request)
+            return IdentityCheck("limited")
+        candidates = LoanAccount.objects.select_related("customer", "vehicle").filter(
+            Q(account_number=ref) | Q(vehicle__vin=ref)
+        )
+        for account in candidates:
+            # Constant-time: the comparison must not leak how much of the digest matched.
+            if hmac.compare_digest(account.customer.identity_digest, digest):
+                return IdentityCheck("verified", account.customer, account)
+        IdentityVerificationThrottle.objects.filter(pk=throttle.pk).update(
+            failures=F("failures") + 1
+        )
+        record_event(SecurityEvent.Kind.VERIFY_FAILED, request=request)
+        return IdentityCheck("mismatch")
+
+
+# --- My Vehicles and My Online Profile --------------------------------------------------------------
+# Each change below is one transaction that records one security event; the email naming the
+# change goes out after the commit (a slow or failed delivery never undoes a saved change).
+
+# The same per-IP budget as enrollment's identity check (enrollment.flow.IP_LIMIT_GROUP).
+VERIFY_IP_GROUP = "enrollment:verify"
+CONTACT_PENDING = "profile:contact_pending"  # session key of a contact change awaiting codes
+
+
+@dataclass(frozen=True)
+class VehicleAdd:
+    outcome: Literal["added", "already", "mismatch", "limited"]
+    loan_account: LoanAccount | None = None
+
+
+def vehicle_add(
+    *, user: User, reference: str, tin_last4: str, birth_date: date, request: HttpRequest
+) -> VehicleAdd:
+    """Links another loan of the SAME customer to this online account.
+
+    Verification is enrollment's (identity_verify: per-reference failure limit, per-IP rate
+    limit). A match on another customer's loan is refused with the same generic outcome as a
+    mismatch, so the form reveals nothing about anyone else's data.
+    """
+    if ip_limit_reached(request, VERIFY_IP_GROUP, portal.verify_ip_rate):
+        record_event(SecurityEvent.Kind.VERIFY_LIMITED, user=user, request=request)
+        return VehicleAdd("limited")
+    check = identity_verify(
+        tin_last4=tin_last4, birth_date=birth_date, reference=reference, request=request
+    )
+    if check.outcome == "limited":
+        return VehicleAdd("limited")
+    account = check.loan_account
+    if (
+        not check.verified
+        or account is None
+        or user.customer_id is None
+        or account.customer_id != user.customer_id
+    ):
+        if check.verified:  # someone else's loan: recorded like any failed verification
+            record_event(SecurityEvent.Kind.VERIFY_FAILED, user=user, request=request)
+        return VehicleAdd("mismatch")
+    with transaction.atomic():
+        if user.loan_accounts.filter(pk=account.pk).exists():
+            return VehicleAdd("already", account)
+        user.loan_accounts.add(account)
+        record_event(
+            SecurityEvent.Kind.VEHICLE_ADDED,
+            user=user,
+            request=request,
+            detail=f"{account.vehicle.year} {account.vehicle.make} {account.vehicle.model}",
+        )
+    notify(
+        user=user,
+        kind="security_change",
+        request=request,
+        context={
+            "change": f"A vehicle was added to My Vehicles (account ending {account.account_last4})"
+        },
+    )
+    return VehicleAdd("added", account)
+
+
+def profile_challenge_question_update(
+    *, user: User, current: str, new_question: str, answer: str, request: HttpRequest
+) -> None:
+    """Replaces one challenge question's answer (and the question itself, if a new one is
+    chosen). Raises ChallengeAnswer.DoesNotExist when `current` is not one of the user's."""
+    if new_question not in QUESTIONS or len(normalize_answer(answer)) < MIN_ANSWER_LENGTH:
+        raise ValueError("unknown question or answer too short")
+    answer_hash = hash_answer(answer)  # slow: before the write transaction
+    with transaction.atomic():
+        updated = ChallengeAnswer.objects.filter(user=user, question=current).update(
+            question=new_question, answer_hash=answer_hash, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise ChallengeAnswer.DoesNotExist
+        record_event(SecurityEvent.Kind.QUESTIONS_CHANGED, user=user, request=request)
+    notify(
+        user=user,
+        kind="security_change",
+        request=request,
+        context={"change": "Your challenge questions were changed"},
+    )
+
+
+def profile_challenge_questions_reset(
+    *, user: User, answers: list[tuple[str, str]], request: HttpRequest
+) -> None:
+    """Replaces all challenge questions and clears must_reset_challenge_questions, together."""
+    rows = challenge_answer_rows(user=user, answers=answers)  # slow hashes, before the transaction
+    with transaction.atomic():
+        ChallengeAnswer.objects.filter(user=user).delete()
+        ChallengeAnswer.objects.bulk_create(rows)
+        User.objects.filter(pk=user.pk).update(must_reset_challenge_questions=False)
+        record_event(SecurityEvent.Kind.QUESTIONS_CHANGED, user=user, request=request)
+    user.must_reset_challenge_questions = False
+    notify(
+        user=user,
+        kind="security_change",
+        request=request,
+        context={"change": "Your challenge questions were replaced"},
+    )
+
+
+def profile_password_change(*, user: User, new_password: str, request: HttpRequest) -> None:
+    """Sets a new password (the form checked the current one and the rules).
+
+    This session stays signed in under a new key; every other session of the user ends, because
+    the session hash covers the password hash (accounts.User.get_session_auth_hash).
+    """
+    password_hash = make_password(new_password)  # slow: before the write transaction
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(password=password_hash)
+        record_event(SecurityEvent.Kind.PASSWORD_CHANGED, user=user, request=request)
+    user.password = password_hash
+    update_session_auth_hash(request, user)
+    mark_password_verified(request)
+    notify(user=user, kind="password_changed", request=request)
+
+
+def contact_change_start(
+    *, user: User, changes: dict[str, str], request: HttpRequest
+) -> dict[str, Any] | None:
+    """Starts changing the email address and/or mobile phone.
+
+    A new address takes effect only once the code sent to it is entered (contact_change_confirm);
+    until then the change waits in the session. Removing the mobile phone needs no code and is
+    applied at once (returns None). Raises security.codes.CodeDeliveryError when a code cannot
+    be sent; nothing changes then.
+    """
+    request.session.pop(CONTACT_PENDING, None)
+    email = changes.get("email")
+    phone = changes.get("mobile_phone")
+    if email is None and phone == "":
+        contact_change_apply(user=user, email=None, mobile_phone="", request=request)
+        return None
+    pending: dict[str, Any] = {
+        "flow_id": secrets.token_urlsafe(16),
+        "email": email,
+        "mobile_phone": phone,
+        "email_ok": email is None,
+        "phone_ok": not phone,
+    }
+    _contact_codes_send(user=user, pending=pending, request=request)
+    request.session[CONTACT_PENDING] = pending
+    return pending
+
+
+def contact_change_pending(request: HttpRequest) -> dict[str, Any] | None:
+    pending = request.session.get(CONTACT_PENDING)
+    return pending if isinstance(pending, dict) else None
+
+
+def contact_change_resend(*, user: User, request: HttpRequest) -> None:
+    """Sends fresh codes for the pending change (CodeCooldown when asked too soon)."""
+    pending = contact_change_pending(request)
+    if pending is not None:
+        _contact_codes_send(user=user, pending=pending, request=request)
+
+
+def _contact_codes_send(*, user: User, pending: dict[str, Any], request: HttpRequest) -> None:
+    flow_id = pending["flow_id"]
+    if not pending["email_ok"]:
+        code_send(
+            user=user,
+            purpose=SecurityCode.Purpose.CONTACT,
+            flow_id=f"{flow_id}:email",
+            channel=SecurityCode.Channel.EMAIL,
+            destination=pending["email"],
+            request=request,
+        )
+    if not pending["phone_ok"]:
+        code_send(
+            user=user,
+            purpose=SecurityCode.Purpose.CONTACT,
+            flow_id=f"{flow_id}:sms",
+            channel=SecurityCode.Channel.SMS,
+            destination=pending["mobile_phone"],
+            request=request,
+        )
+
+
+def contact_change_confirm(
+    *, user: User, request: HttpRequest, email_code: str = "", phone_code: str = ""
+) -> bool:
+    """Checks the codes of the pending change; once every new address is proven, applies it.
+
+    A right code is remembered even if the other one was wrong, so it need not be entered again
+    (codes are single use). False while any new address is unproven.
+    """
+    pending = contact_change_pending(request)
+    if pending is None:
+        return False
+    flow_id = pending["flow_id"]
+    if not pending["email_ok"] and email_code:
+        pending["email_ok"] = code_check(
+            user=user,
+            purpose=SecurityCode.Purpose.CONTACT,
+            flow_id=f"{flow_id}:email",
+            code=email_code,
+        )
+    if not pending["phone_ok"] and phone_code:
+        pending["phone_ok"] = code_check(
+            user=user,
+            purpose=SecurityCode.Purpose.CONTACT,
+            flow_id=f"{flow_id}:sms",
+            code=phone_code,
+        )
+    request.session[CONTACT_PENDING] = pending
+    if not (pending["email_ok"] and pending["phone_ok"]):
+        return False
+    request.session.pop(CONTACT_PENDING, None)
+    contact_change_apply(
+        user=user, email=pending["email"], mobile_phone=pending["mobile_phone"], request=request
+    )
+    return True
+
+
+def contact_change_cancel(*, request: HttpRequest) -> None:
+    request.session.pop(CONTACT_PENDING, None)
+
+
+def contact_change_apply(
+    *, user: User, email: str | None, mobile_phone: str | None, request: HttpRequest
+) -> None:
+    """Saves proven contact details (None: unchanged) and tells the customer at the OLD email
+    address, so a takeover through a new address cannot go unnoticed."""
+    old = copy.copy(user)  # notify() writes to user.email: keep the address on file until now
+    fields: dict[str, str] = {}
+    said: list[str] = []
+    if email is not None:
+        fields["email"] = email
+        said.append("email address")
+    if mobile_phone is not None:
+        fields["mobile_phone"] = mobile_phone
+        said.append("mobile phone number" if mobile_phone else "mobile phone number (removed)")
+    if not fields:
+        return
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(**fields)
+        record_event(
+            SecurityEvent.Kind.CONTACT_CHANGED,
+            user=user,
+            request=request,
+            detail=" and ".join(said).capitalize(),
+        )
+    for name, value in fields.items():
+        setattr(user, name, value)
+    notify(
+        user=old,
+        kind="security_change",
+        request=request,
+        context={"change": f"Your {' and '.join(said)} on file changed"},
+    )
+
+
+def profile_device_remove(*, user: User, device_id: int, request: HttpRequest) -> None:
+    """Forgets one of the user's registered devices: its next login is asked for verification.
+    Raises RegisteredDevice.DoesNotExist for a device that is not the user's."""
+    name = registered_devices_for(user).filter(pk=device_id).values_list("name", flat=True).first()
+    device_remove(user=user, device_id=device_id, request=request)
+    notify(
+        user=user,
+        kind="security_change",
+        request=request,
+        context={"change": f"A registered device ({name}) was removed"},
+    )
+
+
+def profile_devices_remove_all(*, user: User, request: HttpRequest) -> int:
+    removed = devices_revoke_all(user=user, request=request)
+    if removed:
+        notify(
+            user=user,
+            kind="security_change",
+            request=request,
+            context={"change": "All your registered devices were removed"},
+        )
+    return removed
+
+
+def profile_app_confirm(*, user: User, code: str, request: HttpRequest) -> bool:
+    """Confirms the authenticator app being set up; it becomes a choice at step-up."""
+    if not two_step.totp_setup_confirm(user=user, code=code, request=request):
+        return False
+    notify(
+        user=user,
+        kind="security_change",
+        request=request,
+        context={"change": "An authenticator app was set up for two-step verification"},
+    )
+    return True
+
+
+def profile_app_remove(*, user: User, request: HttpRequest) -> bool:
+    if not two_step.totp_remove(user=user, request=request):
+        return False
+    notify(
+        user=user,
+        kind="security_change",
+        request=request,
+        context={"change": "Your authenticator app was removed from two-step verification"},
+    )
+    return True
+
+
+def profile_backup_codes_generate(*, user: User, request: HttpRequest) -> list[str]:
+    """Ten new backup codes, shown once; the earlier ones stop working."""
+    codes = two_step.backup_codes_generate(user=user, request=request)
+    notify(
+        user=user,
+        kind="security_change",
+        request=request,
+        context={"change": "New backup codes were created; the earlier ones no longer work"},
+    )
+    return codes
+
+
+REAUTH_FAILURES = "profile:reauth_failures"  # session key
+
+
+def reauth_succeeded(*, request: HttpRequest) -> None:
+    """The customer typed their password again: sensitive changes are open for a while."""
+    request.session.pop(REAUTH_FAILURES, None)
+    mark_password_verified(request)
+
+
+def reauth_failed(*, user: User, request: HttpRequest) -> bool:
+    """Records a wrong password at re-authentication (shown in Sign-in activity).
+
+    After portal.lockout_threshold wrong entries in one session the session ends (returns True):
+    whoever holds a signed-in session must not get unlimited guesses at the password.
+    """
+    failures = int(request.session.get(REAUTH_FAILURES, 0)) + 1
+    record_event(
+        SecurityEvent.Kind.LOGIN_FAILED,
+        user=user,
+        request=request,
+        detail="Wrong password when confirming a profile change",
+    )
+    if failures >= portal.lockout_threshold:
+        auth.logout(request)
+        return True
+    request.session[REAUTH_FAILURES] = failures
+    return False

@@ -1,0 +1,417 @@
+"""My Vehicles and My Online Profile. Views pick a form, hand valid data to one service and
+redirect; everything is looked up through request.user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from online_profile import flow as services
+from online_profile import selectors
+from online_profile.decorators import reauth_required
+from online_profile.forms import (
+    AppCodeForm,
+    ChallengeQuestionsResetForm,
+    ChallengeQuestionUpdateForm,
+    ContactConfirmForm,
+    ContactForm,
+    PasswordChangeForm,
+    ReauthForm,
+    VehicleAddForm,
+    forget,
+)
+from portal.conf import portal
+from security import two_step
+from security.challenge import question_text
+from security.codes import CodeCooldown, CodeDeliveryError, mask_email, mask_phone
+from security.devices import device_for_request
+from security.models import RegisteredDevice
+from security.ratelimits import ip_limit_reached, too_many_attempts
+
+GET_POST = ["GET", "POST"]
+ESIGN_TEMPLATE = "partials/esign_disclosure.html"
+REAUTH_IP_GROUP = "profile:reauth"
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
+
+
+# --- My Vehicles ----------------------------------------------------------------------------------
+@login_required
+@require_GET
+def vehicles(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "profile/vehicles.html",
+        {"accounts": selectors.vehicle_accounts_for(_user(request))},
+    )
+
+
+@login_required
+@require_http_methods(GET_POST)
+def add_vehicle(request: HttpRequest) -> HttpResponse:
+    form = VehicleAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.vehicle_add(
+            user=_user(request),
+            reference=form.cleaned_data["reference"],
+            tin_last4=form.cleaned_data["tin_last4"],
+            birth_date=form.cleaned_data["birth_date"],
+            request=request,
+        )
+        if result.outcome in {"added", "already"} and result.loan_account is not None:
+            vehicle = result.loan_account.vehicle
+            verb = "was added to" if result.outcome == "added" else "is already on"
+            messages.success(
+                request, f"Your {vehicle.year} {vehicle.make} {vehicle.model} {verb} My Vehicles."
+            )
+            return redirect("profile:vehicles")
+        if result.outcome == "limited":
+            form.add_error(
+                None,
+                "Too many attempts. For your security, please wait before trying again, or call "
+                f"us at {portal.support_phone}.",
+            )
+        else:
+            # Never says which of the three values did not match, nor whose loan it is.
+            form.add_error(
+                None,
+                "We could not match this information to a loan of yours. Please check it and "
+                "try again.",
+            )
+    if form.is_bound:
+        forget(form, "tin_last4", "birth_date")
+    return render(request, "profile/add_vehicle.html", {"form": form})
+
+
+# --- My Online Profile ----------------------------------------------------------------------------
+@login_required
+@require_GET
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request,
+        "profile/profile.html",
+        {
+            "questions": [question_text(q) for q in selectors.challenge_questions_for(user)],
+            "device_count": selectors.registered_devices_for(user).count(),
+            "app": two_step.totp_device_for(user),
+            "backup_codes_left": two_step.backup_codes_remaining(user),
+            "consent": selectors.esign_consent_for(user),
+        },
+    )
+
+
+@reauth_required
+@require_http_methods(GET_POST)
+def challenge_questions(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if user.must_reset_challenge_questions:
+        return _challenge_questions_reset(request, user)
+    form = ChallengeQuestionUpdateForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        services.profile_challenge_question_update(
+            user=user,
+            current=form.cleaned_data["current"],
+            new_question=form.cleaned_data["new_question"],
+            answer=form.cleaned_data["answer"],
+            request=request,
+        )
+        messages.success(request, "Your challenge question was updated.")
+        return redirect("profile:challenge_questions")
+    return render(
+        request,
+        "profile/challenge_questions.html",
+        {"form": form, "questions": [question_text(row.question) for row in form.rows]},
+    )
+
+
+def _challenge_questions_reset(request: HttpRequest, user: Any) -> HttpResponse:
+    form = ChallengeQuestionsResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.profile_challenge_questions_reset(
+            user=user, answers=form.answers(), request=request
+        )
+        messages.success(request, "Your new challenge questions are saved.")
+        return redirect("profile:vehicles")
+    return render(request, "profile/challenge_questions_reset.html", {"form": form})
+
+
+@reauth_required
+@require_http_methods(GET_POST)
+def password(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = PasswordChangeForm(request.POST or None, user=user)
+    if request.method == "POST":
+        if ip_limit_reached(request, REAUTH_IP_GROUP, portal.login_ip_rate):
+            return too_many_attempts(request)
+        if form.is_valid():
+            services.profile_password_change(
+                user=user, new_password=form.cleaned_data["new_password1"], request=request
+            )
+            messages.success(
+                request,
+                "Your password was changed. Any other session using your account was logged out.",
+            )
+            return redirect("profile:profile")
+    return render(request, "profile/password.html", {"form": form})
+
+
+@reauth_required
+@require_http_methods(GET_POST)
+def contact(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = ContactForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pending = services.contact_change_start(
+                user=user, changes=form.changes(), request=request
+            )
+        except CodeCooldown as wait:
+            form.add_error(None, f"Please wait {wait.seconds_left} seconds and try again.")
+        except CodeDeliveryError:
+            form.add_error(
+                None,
+                "We could not send a security code to the new address. Please check it and try "
+                "again.",
+            )
+        else:
+            if pending is None:
+                messages.success(request, "Your contact information was updated.")
+                return redirect("profile:profile")
+            return redirect("profile:contact_confirm")
+    return render(request, "profile/contact.html", {"form": form})
+
+
+@reauth_required
+@require_http_methods(GET_POST)
+def contact_confirm(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    pending = services.contact_change_pending(request)
+    if pending is None:
+        return redirect("profile:contact")
+    form = ContactConfirmForm(
+        request.POST or None, email=not pending["email_ok"], phone=not pending["phone_ok"]
+    )
+    if request.method == "POST" and form.is_valid():
+        if services.contact_change_confirm(
+            user=user,
+            request=request,
+            email_code=form.cleaned_data.get("email_code", ""),
+            phone_code=form.cleaned_data.get("phone_code", ""),
+        ):
+            messages.success(request, "Your contact information was updated.")
+            return redirect("profile:profile")
+        form.add_error(
+            None,
+            "A code is not right or has expired. Enter the newest code, or send new codes.",
+        )
+        forget(form, "email_code", "phone_code")
+        pending = services.contact_change_pending(request) or pending
+        form = _rebound_confirm_form(form, pending)
+    return render(
+        request,
+        "profile/contact_confirm.html",
+        {
+            "form": form,
+            "new_email": mask_email(pending["email"]) if not pending["email_ok"] else "",
+            "new_phone": mask_phone(pending["mobile_phone"]) if not pending["phone_ok"] else "",
+        },
+    )
+
+
+def _rebound_confirm_form(form: ContactConfirmForm, pending: dict[str, Any]) -> ContactConfirmForm:
+    """After a partly right attempt, only the still-missing code is asked for again."""
+    for name, done in (("email_code", pending["email_ok"]), ("phone_code", pending["phone_ok"])):
+        if done:
+            form.fields.pop(name, None)
+    return form
+
+
+@reauth_required
+@require_POST
+def contact_resend(request: HttpRequest) -> HttpResponse:
+    try:
+        services.contact_change_resend(user=_user(request), request=request)
+    except CodeCooldown as wait:
+        messages.error(request, f"Please wait {wait.seconds_left} seconds before asking again.")
+    except CodeDeliveryError:
+        messages.error(request, "We could not send a new code. Please try again later.")
+    else:
+        messages.success(request, "We sent new codes.")
+    return redirect("profile:contact_confirm")
+
+
+@login_required
+@require_POST
+def contact_cancel(request: HttpRequest) -> HttpResponse:
+    services.contact_change_cancel(request=request)
+    return redirect("profile:profile")
+
+
+@reauth_required
+@require_GET
+def devices(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    this_device = device_for_request(request, user)
+    return render(
+        request,
+        "profile/devices.html",
+        {
+            "devices": selectors.registered_devices_for(user),
+            "this_device_id": this_device.pk if this_device else None,
+        },
+    )
+
+
+@reauth_required
+@require_POST
+def device_remove(request: HttpRequest, device_id: int) -> HttpResponse:
+    try:
+        services.profile_device_remove(user=_user(request), device_id=device_id, request=request)
+    except RegisteredDevice.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, "The device was removed. It will be asked for verification.")
+    return redirect("profile:devices")
+
+
+@reauth_required
+@require_POST
+def devices_remove_all(request: HttpRequest) -> HttpResponse:
+    removed = services.profile_devices_remove_all(user=_user(request), request=request)
+    if removed:
+        messages.success(request, "All registered devices were removed.")
+    return redirect("profile:devices")
+
+
+@reauth_required
+@require_GET
+def two_step_settings(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request,
+        "profile/two_step.html",
+        {
+            "app": two_step.totp_device_for(user),
+            "backup_codes_left": two_step.backup_codes_remaining(user),
+        },
+    )
+
+
+@reauth_required
+@require_POST
+def two_step_app_start(request: HttpRequest) -> HttpResponse:
+    two_step.totp_setup_begin(user=_user(request))
+    return redirect("profile:two_step_app")
+
+
+@reauth_required
+@require_http_methods(GET_POST)
+def two_step_app(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    pending = two_step.totp_pending_device(user)
+    if pending is None:
+        return redirect("profile:two_step")
+    form = AppCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.profile_app_confirm(user=user, code=form.cleaned_data["code"], request=request):
+            messages.success(
+                request, "Your authenticator app is set up. You can use it when you log in."
+            )
+            return redirect("profile:two_step")
+        form.add_error("code", "This code is not right. Enter the code the app shows now.")
+        forget(form, "code")
+    return render(
+        request,
+        "profile/two_step_app.html",
+        {
+            "form": form,
+            "qr_code": two_step.totp_qr_data_uri(pending),
+            "key": two_step.totp_key_text(pending),
+        },
+    )
+
+
+@reauth_required
+@require_POST
+def two_step_app_remove(request: HttpRequest) -> HttpResponse:
+    if services.profile_app_remove(user=_user(request), request=request):
+        messages.success(request, "The authenticator app was removed.")
+    return redirect("profile:two_step")
+
+
+@reauth_required
+@require_POST
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    # Shown in this response only (never stored in clear, never in the session); the page is
+    # not cached (no-store on signed-in pages).
+    codes = services.profile_backup_codes_generate(user=_user(request), request=request)
+    return render(request, "profile/backup_codes.html", {"codes": codes})
+
+
+@login_required
+@require_GET
+def esign(request: HttpRequest) -> HttpResponse:
+    try:
+        get_template(ESIGN_TEMPLATE)
+        disclosure: str | None = ESIGN_TEMPLATE
+    except TemplateDoesNotExist:  # the text not installed: what was accepted and when, still
+        disclosure = None
+    consent = selectors.esign_consent_for(_user(request))
+    return render(
+        request,
+        "profile/esign.html",
+        {
+            "consent": consent,
+            "disclosure": disclosure,
+            "esign_version": consent.disclosure_version if consent else portal.esign_version,
+        },
+    )
+
+
+@login_required
+@require_GET
+def activity(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "profile/activity.html",
+        {"events": selectors.security_events_for(_user(request))},
+    )
+
+
+# --- Re-authentication ----------------------------------------------------------------------------
+def _safe_next(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=True
+    ):
+        return candidate
+    return reverse("profile:profile")
+
+
+@login_required
+@require_http_methods(GET_POST)
+def reauth(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    next_url = _safe_next(request)
+    form = ReauthForm(request.POST or None, user=user)
+    if request.method == "POST":
+        if ip_limit_reached(request, REAUTH_IP_GROUP, portal.login_ip_rate):
+            return too_many_attempts(request)
+        if form.is_valid():
+            services.reauth_succeeded(request=request)
+            return redirect(next_url)
+        if services.reauth_failed(user=user, request=request):
+            messages.error(request, "For your security, you were logged out. Please log in again.")
+            return redirect("signin:login")
+    return render(request, "profile/reauth.html", {"form": form, "next": next_url})

@@ -1,0 +1,243 @@
+"""Account recovery: "Forgot username?" and "Forgot password?".
+
+Forgot username: the identity check of enrollment step 1; the username goes to the email on
+file. Forgot password: username plus the identity check, then a security code to the email or
+phone on file, then a new password. The password flow is a small state machine kept in the
+session under one key; it holds only the user's pk, a random flow id (binding the security code
+to this attempt), the stage reached and the code's channel, never identity data. A username that
+does not exist or does not match the identity gets the same message as a failed identity check.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import Customer, new_security_stamp
+from online_profile.flow import identity_verify
+from portal.conf import portal
+from recovery.not_me import on_support_hold
+from security.codes import code_check, code_send, mask_email
+from security.devices import devices_revoke_all
+from security.events import record_event
+from security.lockout import lockout_clear, normalize_username
+from security.models import SecurityCode, SecurityEvent
+from security.notifications import notify
+from security.ratelimits import ip_limit_reached
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+SESSION_KEY = "recovery:password"
+USERNAME_SENT_KEY = "recovery:username_sent_to"  # the masked address, for the "sent" page
+IDENTITY_LIMIT_GROUP = "recovery:identity"
+SEND_LIMIT_GROUP = "recovery:send"
+CODE_LIMIT_GROUP = "recovery:code"
+PASSWORD_LIMIT_GROUP = "recovery:password"  # noqa: S105 (a rate-limit group name)
+PURPOSE = SecurityCode.Purpose.RECOVERY
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    MISMATCH = "mismatch"
+    LIMITED = "limited"
+    NO_ACCOUNT = "no_account"
+    HELD = "held"  # "This wasn't me" lock: only support can open access again
+
+
+class Stage(StrEnum):
+    VERIFIED = "verified"  # identity and username matched: choose where the code goes
+    CODE_SENT = "code_sent"
+    CODE_PASSED = "code_passed"  # may now choose a new password
+
+
+class AccessHeld(Exception):
+    """Online access is locked until support unlocks it; recovery must not reopen it."""
+
+
+@dataclass
+class Recovery:
+    user_id: int
+    flow_id: str
+    stage: Stage
+    channel: str = ""
+    last_activity: float = 0.0
+
+    def user(self) -> User | None:
+        return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
+
+
+# --- Session state --------------------------------------------------------------------------------
+def recovery_load(request: HttpRequest) -> Recovery | None:
+    """The live password recovery of this session, or None (none, or idle too long)."""
+    raw = request.session.get(SESSION_KEY)
+    if not isinstance(raw, dict):
+        return None
+    try:
+        state = Recovery(**{**raw, "stage": Stage(raw["stage"])})
+    except (KeyError, TypeError, ValueError):
+        recovery_clear(request)
+        return None
+    if time.time() - state.last_activity > portal.session_idle_seconds:
+        recovery_clear(request)
+        return None
+    return state
+
+
+def recovery_save(request: HttpRequest, state: Recovery) -> None:
+    state.last_activity = time.time()
+    request.session[SESSION_KEY] = {**asdict(state), "stage": str(state.stage)}
+
+
+def recovery_clear(request: HttpRequest) -> None:
+    request.session.pop(SESSION_KEY, None)
+
+
+def _online_user(customer: Customer | None) -> User | None:
+    if customer is None:
+        return None
+    return get_user_model().objects.filter(customer=customer).first()
+
+
+# --- Forgot username ------------------------------------------------------------------------------
+def username_recover(
+    request: HttpRequest, *, tin_last4: str, birth_date: date, reference: str
+) -> Outcome:
+    """Checks the identity and, if it belongs to a customer with an online account, emails the
+    username to the address on file (the masked address is kept for the "sent" page)."""
+    request.session.pop(USERNAME_SENT_KEY, None)
+    if ip_limit_reached(request, IDENTITY_LIMIT_GROUP, portal.verify_ip_rate):
+        return Outcome.LIMITED
+    check = identity_verify(
+        tin_last4=tin_last4, birth_date=birth_date, reference=reference, request=request
+    )
+    if check.outcome == "limited":
+        return Outcome.LIMITED
+    if not check.verified:
+        return Outcome.MISMATCH
+    user = _online_user(check.customer)
+    if user is None:
+        return Outcome.NO_ACCOUNT
+    record_event(
+        SecurityEvent.Kind.RECOVERY_REQUESTED, user=user, request=request, detail="Username"
+    )
+    notify(user=user, kind="username_reminder", request=request)
+    request.session[USERNAME_SENT_KEY] = mask_email(user.email)
+    return Outcome.DONE
+
+
+# --- Forgot password ------------------------------------------------------------------------------
+def password_recovery_start(
+    request: HttpRequest, *, username: str, tin_last4: str, birth_date: date, reference: str
+) -> Outcome:
+    """Step 1: username plus identity. DONE starts a recovery state in a new session key."""
+    recovery_clear(request)
+    if ip_limit_reached(request, IDENTITY_LIMIT_GROUP, portal.verify_ip_rate):
+        return Outcome.LIMITED
+    check = identity_verify(
+        tin_last4=tin_last4, birth_date=birth_date, reference=reference, request=request
+    )
+    if check.outcome == "limited":
+        return Outcome.LIMITED
+    user = _online_user(check.customer) if check.verified else None
+    # No account, another customer's username, or a disabled account: the same answer as a
+    # failed identity check, so the page never tells which usernames exist.
+    if (
+        user is None
+        or not user.is_active
+        or normalize_username(username) != normalize_username(user.get_username())
+    ):
+        return Outcome.MISMATCH
+    if on_support_hold(user=user):
+        return Outcome.HELD
+    record_event(
+        SecurityEvent.Kind.RECOVERY_REQUESTED, user=user, request=request, detail="Password"
+    )
+    # A new session key from here on: whoever knew the old one (fixation) cannot ride along.
+    request.session.cycle_key()
+    recovery_save(
+        request,
+        Recovery(user_id=user.pk, flow_id=secrets.token_urlsafe(16), stage=Stage.VERIFIED),
+    )
+    return Outcome.DONE
+
+
+def recovery_code_send(
+    request: HttpRequest, state: Recovery, *, user: User, channel: str
+) -> Outcome:
+    """Sends a security code for this recovery to the email or phone on file.
+
+    Raises CodeCooldown or CodeDeliveryError from security.codes (nothing changes then).
+    """
+    if ip_limit_reached(request, SEND_LIMIT_GROUP, portal.login_ip_rate):
+        return Outcome.LIMITED
+    code_send(user=user, purpose=PURPOSE, flow_id=state.flow_id, channel=channel, request=request)
+    state.stage = Stage.CODE_SENT
+    state.channel = channel
+    recovery_save(request, state)
+    return Outcome.DONE
+
+
+def recovery_code_check(request: HttpRequest, state: Recovery, *, user: User, code: str) -> Outcome:
+    """The code from step 2. A code is void after PORTAL_CODE_MAX_ATTEMPTS wrong entries."""
+    if ip_limit_reached(request, CODE_LIMIT_GROUP, portal.login_ip_rate):
+        return Outcome.LIMITED
+    if not code_check(user=user, purpose=PURPOSE, flow_id=state.flow_id, code=code):
+        return Outcome.MISMATCH
+    request.session.cycle_key()
+    state.stage = Stage.CODE_PASSED
+    recovery_save(request, state)
+    return Outcome.DONE
+
+
+def recovery_password_set(
+    request: HttpRequest, state: Recovery, *, user: User, password: str
+) -> Outcome:
+    """Step 3: the new password. Ends the recovery whatever happens next."""
+    if ip_limit_reached(request, PASSWORD_LIMIT_GROUP, portal.login_ip_rate):
+        return Outcome.LIMITED
+    try:
+        password_reset_complete(user=user, password=password, request=request)
+    except AccessHeld:
+        recovery_clear(request)
+        return Outcome.HELD
+    recovery_clear(request)
+    return Outcome.DONE
+
+
+def password_reset_complete(
+    *, user: User, password: str, request: HttpRequest | None = None
+) -> None:
+    """Sets a forgotten password anew and ends everything that relied on the old one.
+
+    In one transaction: the new password hash (computed before the transaction: Argon2 must not
+    hold the write lock), a new security stamp (every session of the user ends at its next
+    request), every registered device revoked, the sign-in lock counts cleared, the recovery's
+    codes voided, RECOVERY_COMPLETED recorded. Then the customer is emailed. Raises AccessHeld,
+    changing nothing, while a "This wasn't me" lock is in place.
+    """
+    password_hash = make_password(password)
+    with transaction.atomic():
+        if on_support_hold(user=user):
+            raise AccessHeld
+        get_user_model().objects.filter(pk=user.pk).update(
+            password=password_hash, security_stamp=new_security_stamp()
+        )
+        devices_revoke_all(user=user, request=request)
+        lockout_clear(user=user, request=request)
+        SecurityCode.objects.filter(
+            user=user, purpose=PURPOSE, used_at__isnull=True, voided_at__isnull=True
+        ).update(voided_at=timezone.now())
+        record_event(SecurityEvent.Kind.RECOVERY_COMPLETED, user=user, request=request)
+    user.refresh_from_db(fields=["password", "security_stamp"])
+    notify(user=user, kind="password_reset", request=request)

@@ -1,0 +1,99 @@
+"""Forms of account recovery. The identity check is enrollment step 1's own form, so both
+flows accept and refuse exactly the same input."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.forms import IdentityForm
+from portal.conf import portal
+from security.codes import mask_email, mask_phone
+from security.password_forms import check_new_password, new_password_field
+
+__all__ = [
+    "ChannelForm",
+    "CodeForm",
+    "IdentityForm",
+    "NewPasswordForm",
+    "PasswordRecoveryForm",
+]
+
+
+class PasswordRecoveryForm(IdentityForm):
+    """Username plus the identity check. Whether the username exists is never said."""
+
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+        error_messages={"required": "Enter your username."},
+    )
+    field_order = ["username", "tin_last4", "birth_date", "reference"]
+
+
+class ChannelForm(forms.Form):
+    """Where the security code goes: the email or mobile phone on file, shown masked."""
+
+    channel = forms.ChoiceField(
+        label="Send my security code by",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose where we should send your security code."},
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = []
+        if user.email:
+            choices.append(("email", f"Email to {mask_email(user.email)}"))
+        if user.mobile_phone:
+            choices.append(("sms", f"Text message to {mask_phone(user.mobile_phone)}"))
+        field = cast(forms.ChoiceField, self.fields["channel"])
+        field.choices = choices
+        if len(choices) == 1:
+            field.initial = choices[0][0]
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Security code",
+        help_text="The 6-digit code we just sent you.",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
+        ),
+        error_messages={"required": "Enter the security code we sent you."},
+    )
+
+    def clean_code(self) -> str:
+        value = re.sub(r"[\s-]", "", self.cleaned_data["code"])
+        if not re.fullmatch(r"\d{6}", value):
+            raise ValidationError("Enter the 6 digits of the security code.")
+        return value
+
+
+class NewPasswordForm(forms.Form):
+    """A new password under the enrollment rules (settings.AUTH_PASSWORD_VALIDATORS)."""
+
+    password1 = new_password_field("Password", "Choose a new password.")
+    password2 = new_password_field(
+        "Confirm password", "Type your new password again to confirm it."
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["password1"].help_text = (
+            f"At least {portal.password_min_length} characters. Spaces and any characters are "
+            "allowed; a few unrelated words make a strong password."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        check_new_password(self, data, self.user)
+        return data

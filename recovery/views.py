@@ -1,0 +1,263 @@
+"""Account recovery pages and the "This wasn't me" confirmation. Thin: forms validate, the flows
+in security.flows act."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import auth, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from portal.conf import portal
+from recovery import flow as recovery
+from recovery.flow import Outcome, Recovery, Stage
+from recovery.forms import (
+    ChannelForm,
+    CodeForm,
+    IdentityForm,
+    NewPasswordForm,
+    PasswordRecoveryForm,
+)
+from recovery.not_me import not_me_report, not_me_token_check
+from security.codes import CodeCooldown, CodeDeliveryError, mask_email, mask_phone
+from security.ratelimits import ip_limit_reached, too_many_attempts
+
+_NOT_ME_INVALID_STATUS = {"invalid": 404, "expired": 410, "used": 410}
+
+
+def _private(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Recovery pages are never cached, and a page whose URL holds a token never sends that URL
+    on as a Referer. Not "no-referrer": browsers then send `Origin: null` with the form's POST,
+    which the CSRF check rightly refuses; "strict-origin" sends the origin alone."""
+    request.no_store = True  # type: ignore[attr-defined]
+    response["Referrer-Policy"] = "strict-origin"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def not_me(request: HttpRequest, token: str) -> HttpResponse:
+    """GET only shows what the link will do (mail scanners prefetch links); POST acts, once."""
+    if request.method == "POST":
+        if ip_limit_reached(request, "recovery-not-me", portal.login_ip_rate):
+            return too_many_attempts(request)
+        result = not_me_report(token=token, request=request)
+        if result.status == "done":
+            if result.token is not None and request.user.pk == result.token.user_id:
+                auth.logout(request)
+            return _private(request, render(request, "recovery/not_me_done.html"))
+    else:
+        result = not_me_token_check(token=token)
+        if result.status == "valid":
+            return _private(request, render(request, "recovery/not_me_confirm.html"))
+    return _private(
+        request,
+        render(
+            request,
+            "recovery/not_me_invalid.html",
+            {"status": result.status},
+            status=_NOT_ME_INVALID_STATUS.get(result.status, 404),
+        ),
+    )
+
+
+# --- Forgot username ------------------------------------------------------------------------------
+TOO_MANY_ATTEMPTS = (
+    "There have been too many attempts. For your security, please try again later, "
+    "or call us at {phone}."
+)
+NOT_VERIFIED = (
+    "We couldn't verify your information. Please check what you entered and try again. "
+    "If you still cannot get in, call us at {phone}."
+)
+WRONG_CODE = (
+    "That security code is not right, or it has expired. Check it and try again, "
+    "or send a new code."
+)
+STARTED_OVER = "For your security, please start again."
+
+
+def _signed_out_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Recovery pages are for customers who cannot log in, and never cached."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.no_store = True  # type: ignore[attr-defined]
+        if request.user.is_authenticated:
+            return redirect("profile:vehicles")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _identity_refused(
+    request: HttpRequest, template: str, form: IdentityForm, outcome: Outcome
+) -> HttpResponse:
+    phone = portal.support_phone
+    if outcome == Outcome.LIMITED:
+        form.add_error(None, TOO_MANY_ATTEMPTS.format(phone=phone))
+        return render(request, template, {"form": form}, status=429)
+    # One message whatever was wrong: naming the field would confirm the others.
+    form.add_error(None, NOT_VERIFIED.format(phone=phone))
+    return render(request, template, {"form": form})
+
+
+@_signed_out_only
+@require_http_methods(["GET", "POST"])
+def forgot_username(request: HttpRequest) -> HttpResponse:
+    template = "recovery/forgot_username.html"
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        outcome = recovery.username_recover(request, **form.cleaned_data)
+        if outcome == Outcome.DONE:
+            return redirect("recovery:username_sent")
+        if outcome == Outcome.NO_ACCOUNT:
+            return render(request, "recovery/no_account.html")
+        return _identity_refused(request, template, form, outcome)
+    return render(request, template, {"form": form})
+
+
+@_signed_out_only
+@require_safe
+def username_sent(request: HttpRequest) -> HttpResponse:
+    masked = request.session.get(recovery.USERNAME_SENT_KEY)
+    if not masked:
+        return redirect("recovery:forgot_username")
+    return render(request, "recovery/username_sent.html", {"masked_email": masked})
+
+
+# --- Forgot password ------------------------------------------------------------------------------
+@_signed_out_only
+@require_http_methods(["GET", "POST"])
+def forgot_password(request: HttpRequest) -> HttpResponse:
+    template = "recovery/forgot_password.html"
+    form = PasswordRecoveryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        outcome = recovery.password_recovery_start(request, **form.cleaned_data)
+        if outcome == Outcome.DONE:
+            return redirect("recovery:password_channel")
+        if outcome == Outcome.HELD:
+            return render(request, "recovery/held.html", status=403)
+        return _identity_refused(request, template, form, outcome)
+    return render(request, template, {"form": form})
+
+
+def _recovery_step(
+    *stages: Stage,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Guards a step after the first: a live recovery at one of `stages`, for an active user."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest) -> HttpResponse:
+            state = recovery.recovery_load(request)
+            user = state.user() if state is not None else None
+            if state is None or user is None or state.stage not in stages:
+                recovery.recovery_clear(request)
+                messages.info(request, STARTED_OVER)
+                return redirect("recovery:forgot_password")
+            return view(request, state, user)
+
+        return _signed_out_only(require_http_methods(["GET", "POST"])(wrapper))
+
+    return decorator
+
+
+@_recovery_step(Stage.VERIFIED, Stage.CODE_SENT)
+def password_channel(request: HttpRequest, state: Recovery, user: Any) -> HttpResponse:
+    initial = {"channel": state.channel} if state.channel else {}
+    form = ChannelForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        response = _send_code(request, state, user, form.cleaned_data["channel"], form)
+        if response is not None:
+            return response
+    return render(request, "recovery/choose_channel.html", {"form": form})
+
+
+def _send_code(
+    request: HttpRequest, state: Recovery, user: Any, channel: str, form: forms.Form
+) -> HttpResponse | None:
+    """Sends the code and redirects to the code page; None when the form shows why not."""
+    try:
+        outcome = recovery.recovery_code_send(request, state, user=user, channel=channel)
+    except CodeCooldown as wait:
+        form.add_error(
+            None, f"A code was just sent. You can ask for a new one in {wait.seconds_left} seconds."
+        )
+        return None
+    except CodeDeliveryError:
+        form.add_error(
+            None,
+            "We couldn't send the code just now. Please try again in a moment, or choose "
+            "the other way.",
+        )
+        return None
+    if outcome == Outcome.LIMITED:
+        return too_many_attempts(request)
+    messages.success(request, "We sent you a new security code.")
+    return redirect("recovery:password_code")
+
+
+@_recovery_step(Stage.CODE_SENT)
+def password_code(request: HttpRequest, state: Recovery, user: Any) -> HttpResponse:
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        outcome = recovery.recovery_code_check(
+            request, state, user=user, code=form.cleaned_data["code"]
+        )
+        if outcome == Outcome.DONE:
+            return redirect("recovery:password_new")
+        if outcome == Outcome.LIMITED:
+            return too_many_attempts(request)
+        form.add_error("code", WRONG_CODE)
+    destination = (
+        mask_email(user.email) if state.channel == "email" else mask_phone(user.mobile_phone)
+    )
+    return render(
+        request,
+        "recovery/enter_code.html",
+        {
+            "form": form,
+            "destination": destination,
+            "by_email": state.channel == "email",
+            "minutes": max(1, portal.code_ttl_seconds // 60),
+        },
+    )
+
+
+@_recovery_step(Stage.CODE_SENT)
+def password_code_resend(request: HttpRequest, state: Recovery, user: Any) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("recovery:password_code")
+    form = forms.Form({})
+    form.is_valid()  # an empty, bound form: somewhere to put a reason for not sending
+    response = _send_code(request, state, user, state.channel, form)
+    if response is not None:
+        return response
+    for error in form.non_field_errors():
+        messages.error(request, str(error))
+    return redirect("recovery:password_code")
+
+
+@_recovery_step(Stage.CODE_PASSED)
+def password_new(request: HttpRequest, state: Recovery, user: Any) -> HttpResponse:
+    form = NewPasswordForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        outcome = recovery.recovery_password_set(
+            request, state, user=user, password=form.cleaned_data["password1"]
+        )
+        if outcome == Outcome.LIMITED:
+            return too_many_attempts(request)
+        if outcome == Outcome.HELD:
+            return render(request, "recovery/held.html", status=403)
+        messages.success(
+            request,
+            "Your password has been reset, and every other session has been signed out. "
+            "Log in with your new password.",
+        )
+        return redirect("signin:login")
+    return render(request, "recovery/new_password.html", {"form": form})

@@ -1,0 +1,454 @@
+"""Logging in: the password, then (on a device the portal does not recognise) step-up, then the
+offer to register the device, and only then the session.
+
+The login in progress is a small state object kept in the session under one key (`FLOW_KEY`):
+the user's pk, a random flow id that binds security codes to this attempt, the stages required
+and passed, the challenge question asked, the code channel chosen and when it started. It
+expires after `FLOW_SECONDS`. `request.user` stays anonymous and no authenticated session exists
+until every required stage has passed: only `login_finish` calls `auth.login()` (which rotates
+the session key) and `mark_password_verified`.
+
+Every password, answer and code is checked inside an attempt slot of security.lockout, so
+failures of all three count together and parallel attempts cannot get past the threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import auth
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from portal.conf import portal
+from security import two_step
+from security.challenge import answer_matches, question_text
+from security.codes import CodeCooldown, CodeDeliveryError, code_check, code_send
+from security.devices import device_from_cookie, device_register
+from security.events import record_event
+from security.lockout import (
+    Counter,
+    attempt_failed,
+    attempt_reserve,
+    attempt_succeeded,
+    attempts_reset,
+    counter_for,
+)
+from security.models import ChallengeAnswer, RegisteredDevice, SecurityCode, SecurityEvent
+from security.sessions import mark_password_verified
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+FLOW_KEY = "signin:login"
+FLOW_SECONDS = 10 * 60
+PURPOSE = SecurityCode.Purpose.LOGIN
+LIMIT_GROUP = "login"  # password, answer and code attempts per client IP
+SEND_LIMIT_GROUP = "login:send"  # code sends per client IP
+# The question asked stays the same for a while, so someone holding the password cannot start
+# over and over until a question they can guess comes up.
+QUESTION_PIN_SECONDS = 24 * 60 * 60
+
+__all__ = [
+    "CodeCooldown",
+    "CodeDeliveryError",
+    "LoginFlow",
+    "PasswordOutcome",
+    "Stage",
+    "StepUpResult",
+    "login_finish",
+    "password_submit",
+    "step_up_send_code",
+    "step_up_submit",
+]
+
+
+class Stage(StrEnum):
+    QUESTION = "question"
+    CODE = "code"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    APP = "app"
+
+
+class PasswordOutcome(StrEnum):
+    SIGNED_IN = "signed_in"  # registered device: the session exists
+    STEP_UP = "step_up"  # unregistered device: a login flow has started
+    WRONG = "wrong"  # wrong password or unknown username (indistinguishable)
+    LOCKED = "locked"
+    DISABLED = "disabled"  # right password, but support turned online access off
+
+
+@dataclass
+class LoginFlow:
+    """The login in progress (JSON-serialisable, stored in the session)."""
+
+    user_id: int
+    flow_id: str
+    required: list[str]
+    question: str = ""
+    passed: list[str] = field(default_factory=list)
+    channel: str = ""
+    next_url: str = ""
+    created: float = 0.0
+
+    # --- state ---------------------------------------------------------------------------------
+    @property
+    def pending(self) -> list[str]:
+        return [stage for stage in self.required if stage not in self.passed]
+
+    @property
+    def verified(self) -> bool:
+        return not self.pending
+
+    @property
+    def expired(self) -> bool:
+        return time.time() - self.created > FLOW_SECONDS
+
+    def user(self) -> User | None:
+        return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
+
+    def counter(self, user: User) -> Counter:
+        # Step-up happens only on unregistered devices, so it counts on the username.
+        return counter_for(username=user.get_username())
+
+    # --- session -------------------------------------------------------------------------------
+    def save(self, request: HttpRequest) -> None:
+        request.session[FLOW_KEY] = asdict(self)
+
+    @classmethod
+    def load(cls, request: HttpRequest) -> LoginFlow | None:
+        """The unexpired login in progress, if any (an expired one is discarded)."""
+        data = request.session.get(FLOW_KEY)
+        if not isinstance(data, dict):
+            return None
+        try:
+            flow = cls(**data)
+        except TypeError:
+            flow = None
+        if flow is None or flow.expired:
+            discard(request)
+            return None
+        return flow
+
+
+def discard(request: HttpRequest) -> None:
+    request.session.pop(FLOW_KEY, None)
+
+
+# --- Password ------------------------------------------------------------------------------------
+def _find_user(username: str, cookie_device: RegisteredDevice | None) -> User | None:
+    # Only customers sign in here; a staff account (no customer) is treated as unknown, so the
+    # customer login can neither reach staff accounts nor tell that they exist.
+    if cookie_device is not None:
+        owner = cookie_device.user
+        # The registered device's own customer typing their username (usernames are ASCII, so
+        # this is the same match as iexact): the device's lookup already fetched them.
+        if (
+            owner.customer_id is not None
+            and username.isascii()
+            and owner.username.lower() == username.lower()
+        ):
+            return owner
+    return (
+        get_user_model().objects.filter(username__iexact=username, customer__isnull=False).first()
+    )
+
+
+def password_submit(
+    *, request: HttpRequest, username: str, password: str, next_url: str = ""
+) -> PasswordOutcome:
+    """Checks the username and password.
+
+    Unknown usernames take the same path as known ones (a lock row, a dummy hash of the same
+    cost, the same outcome), so status, message, lock behaviour and timing do not tell them
+    apart. During a lock nothing is hashed. A request carrying a valid registered-device cookie
+    of this user counts on that device and is not stopped by the username's lock.
+    """
+    username = username.strip()
+    discard(request)
+    cookie_device = device_from_cookie(request)  # looked up for everyone: same cost
+    user = _find_user(username, cookie_device)
+    device = (
+        cookie_device
+        if user is not None and cookie_device is not None and cookie_device.user_id == user.pk
+        else None
+    )
+    counter = counter_for(username=user.get_username() if user else username, device=device)
+    if not attempt_reserve(counter):
+        return PasswordOutcome.LOCKED
+    if user is None:
+        # As Django's ModelBackend does (ticket #20760): spend one hash so the answer takes
+        # as long as for a real username.
+        make_password(password)
+        right = False
+    else:
+        right = user.check_password(password)
+    if not right or user is None:
+        locked = attempt_failed(
+            counter,
+            user=user,
+            request=request,
+            event=SecurityEvent.Kind.LOGIN_FAILED,
+            detail="Registered device" if device is not None else "",
+        )
+        return PasswordOutcome.LOCKED if locked else PasswordOutcome.WRONG
+    if not user.is_active:
+        if not attempt_succeeded(counter):
+            return PasswordOutcome.LOCKED
+        record_event(
+            SecurityEvent.Kind.LOGIN_FAILED,
+            user=user,
+            request=request,
+            detail="Online access is turned off",
+        )
+        return PasswordOutcome.DISABLED
+    if device is not None:
+        # login_finish gives the slot back with the reset of the count, in the same statement.
+        if not login_finish(request=request, user=user, counter=counter, device=device):
+            return PasswordOutcome.LOCKED
+        return PasswordOutcome.SIGNED_IN
+    if not attempt_succeeded(counter):
+        return PasswordOutcome.LOCKED
+    _start_step_up(request=request, user=user, next_url=next_url)
+    return PasswordOutcome.STEP_UP
+
+
+def _start_step_up(*, request: HttpRequest, user: User, next_url: str) -> LoginFlow:
+    question = _pick_question(user)
+    policy = portal.step_up_policy
+    required: list[str]
+    if policy == "code" or not question:
+        required = [Stage.CODE]
+    elif policy == "question":
+        required = [Stage.QUESTION]
+    else:
+        required = [Stage.QUESTION, Stage.CODE]
+    flow = LoginFlow(
+        user_id=user.pk,
+        flow_id=secrets.token_urlsafe(24),
+        required=[str(stage) for stage in required],
+        question=question if Stage.QUESTION in required else "",
+        channel=Channel.APP if two_step.totp_device_for(user) else "",
+        next_url=next_url,
+        created=time.time(),
+    )
+    # A new session key for the login in progress: a session planted before the password was
+    # typed cannot ride along.
+    request.session.cycle_key()
+    flow.save(request)
+    record_event(
+        SecurityEvent.Kind.STEP_UP_SHOWN,
+        user=user,
+        request=request,
+        detail="Unrecognized device: " + " and ".join(flow.required),
+    )
+    return flow
+
+
+def _pick_question(user: User) -> str:
+    """One of the user's challenge questions, chosen at random and kept for a while."""
+    if user.must_reset_challenge_questions:
+        return ""  # support reset them: they prove nothing until the customer sets new ones
+    keys = list(ChallengeAnswer.objects.filter(user=user).values_list("question", flat=True))
+    if not keys:
+        return ""
+    pin = f"signin:login-question:{user.pk}"
+    try:
+        pinned = cache.get(pin)
+    except Exception:  # the cache is down: a fresh random question is still a question
+        pinned = None
+    if pinned in keys:
+        return str(pinned)
+    chosen = secrets.choice(keys)
+    try:
+        cache.set(pin, chosen, QUESTION_PIN_SECONDS)
+    except Exception:
+        logger.warning("could not pin the challenge question (cache unavailable)")
+    return chosen
+
+
+def _unpin_question(user: User) -> None:
+    try:
+        cache.delete(f"signin:login-question:{user.pk}")
+    except Exception:
+        logger.warning("could not unpin the challenge question (cache unavailable)")
+
+
+# --- Step-up -------------------------------------------------------------------------------------
+def step_up_send_code(
+    *, request: HttpRequest, flow: LoginFlow, user: User, channel: str
+) -> SecurityCode | None:
+    """Sends a code by email or text message (or, for "app", just notes the choice).
+
+    Raises CodeCooldown or CodeDeliveryError from security.codes.
+    """
+    if channel not in available_channels(user):
+        raise CodeDeliveryError("channel not available")
+    flow.channel = channel
+    flow.save(request)
+    if channel == Channel.APP:
+        return None
+    return code_send(
+        user=user, purpose=PURPOSE, flow_id=flow.flow_id, channel=channel, request=request
+    )
+
+
+def available_channels(user: User) -> list[str]:
+    channels = []
+    if user.email:
+        channels.append(Channel.EMAIL)
+    if user.mobile_phone:
+        channels.append(Channel.SMS)
+    if two_step.totp_device_for(user) is not None:
+        channels.append(Channel.APP)
+    return [str(channel) for channel in channels]
+
+
+@dataclass
+class StepUpResult:
+    locked: bool = False
+    wrong: list[str] = field(default_factory=list)  # stages answered wrongly
+    verified: bool = False
+
+
+def _check_code(*, user: User, flow: LoginFlow, code: str) -> bool:
+    typed = "".join(code.split()).replace("-", "")
+    if len(typed) > 6:  # 28 characters: a backup code
+        return two_step.backup_code_use(user=user, code=typed)
+    if flow.channel == Channel.APP:
+        return two_step.totp_verify(user=user, code=typed)
+    return code_check(user=user, purpose=PURPOSE, flow_id=flow.flow_id, code=typed)
+
+
+def step_up_submit(
+    *,
+    request: HttpRequest,
+    flow: LoginFlow,
+    user: User,
+    answer: str = "",
+    code: str = "",
+) -> StepUpResult:
+    """Checks what the customer entered for the pending stages, each in its own attempt slot.
+
+    A wrong answer or code counts toward the lock like a wrong password. Under the "question"
+    policy a wrong answer adds a security code to what is required.
+    """
+    counter = flow.counter(user)
+    result = StepUpResult()
+    checks: list[tuple[str, str]] = []
+    if Stage.QUESTION in flow.pending and answer:
+        checks.append((Stage.QUESTION, answer))
+    if Stage.CODE in flow.pending and code:
+        checks.append((Stage.CODE, code))
+    for stage, value in checks:
+        if not attempt_reserve(counter):
+            result.locked = True
+            break
+        if stage == Stage.QUESTION:
+            row = ChallengeAnswer.objects.filter(user=user, question=flow.question).first()
+            right = row is not None and answer_matches(value, row.answer_hash)
+        else:
+            right = _check_code(user=user, flow=flow, code=value)
+        if right:
+            if not attempt_succeeded(counter):
+                result.locked = True
+                break
+            flow.passed.append(stage)
+            if stage == Stage.QUESTION:
+                _unpin_question(user)
+            continue
+        result.wrong.append(stage)
+        if stage == Stage.QUESTION and Stage.CODE not in flow.required:
+            flow.required.append(Stage.CODE)  # the "question" policy escalates to a code
+        if attempt_failed(
+            counter,
+            user=user,
+            request=request,
+            event=SecurityEvent.Kind.STEP_UP_FAILED,
+            detail="Wrong challenge answer" if stage == Stage.QUESTION else "Wrong security code",
+        ):
+            result.locked = True
+            break
+    if result.locked:
+        discard(request)
+        return result
+    flow.save(request)
+    if flow.verified:
+        record_event(SecurityEvent.Kind.STEP_UP_PASSED, user=user, request=request)
+        result.verified = True
+    return result
+
+
+# --- The end of the login ------------------------------------------------------------------------
+def login_finish(
+    *,
+    request: HttpRequest,
+    user: User,
+    counter: Counter,
+    device: RegisteredDevice | None = None,
+    register_response: HttpResponse | None = None,
+) -> bool:
+    """Creates the authenticated session (new session key). False if the account got locked
+    meanwhile (nothing is created then).
+
+    `device`: the registered device the login came from; `counter` is then that device's
+    counter, and the device's last use is noted with the reset of its count. With
+    `register_response`, registers this browser afterwards and sets its cookie there.
+    """
+    discard(request)
+    # One write transaction for the whole end of the login: the reset of the count (with the
+    # device's last use), the session (Django's login also notes last_login) and the event.
+    with transaction.atomic():
+        device_changes = (
+            {"last_used_at": timezone.now(), "ip": getattr(request, "client_ip", None)}
+            if device is not None
+            else {}
+        )
+        if not attempts_reset(counter, **device_changes):
+            return False
+        auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        mark_password_verified(request)
+        record_event(
+            SecurityEvent.Kind.LOGIN_SUCCEEDED,
+            user=user,
+            request=request,
+            detail="Registered device" if device is not None else "",
+        )
+    if register_response is not None:
+        device_register(user=user, request=request, response=register_response)
+    return True
+
+
+def flow_user(request: HttpRequest) -> tuple[LoginFlow, User] | None:
+    """The login in progress and its (still active) user, or None."""
+    flow = LoginFlow.load(request)
+    if flow is None:
+        return None
+    user = flow.user()
+    if user is None:
+        discard(request)
+        return None
+    return flow, user
+
+
+def summary(flow: LoginFlow) -> dict[str, Any]:
+    return {
+        "question": question_text(flow.question) if Stage.QUESTION in flow.pending else "",
+        "needs_answer": Stage.QUESTION in flow.pending,
+        "needs_code": Stage.CODE in flow.pending,
+    }

@@ -47,6 +47,7 @@ run: install
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy portal accounts security signin recovery enrollment online_profile support
 	$(VENV)/bin/bandit -q -c pyproject.toml -r portal accounts security signin recovery enrollment online_profile support --severity-level medium
 	$(PY) manage.py makemigrations --check --dry-run

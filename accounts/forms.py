@@ -1,7 +1,7 @@
 """The identity check customers pass to enroll, recover access or add a vehicle.
 
 Shared by enrollment step 1, Forgot username? / Forgot password? and Add a vehicle, so all ask
-with the same fields, rules and messages; accounts.services.identity_verify does the check.
+with the same fields, rules and messages; security.identity_check does the check.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class IdentityForm(StepForm):
     def clean_reference(self) -> str:
         value = normalize_reference(self.cleaned_data["reference"])
         if looks_like_vin(value):
-            # Refused here, before identity_verify counts an attempt against it.
+            # Refused here, before the identity check counts an attempt against it.
             problem = vin_problem(value)
             if problem:
                 raise ValidationError(problem)

@@ -7,6 +7,9 @@ import hmac
 import re
 from datetime import date
 
+from django.db.models import Q, QuerySet
+
+from accounts.models import LoanAccount
 from portal.conf import portal
 
 _VIN_TRANSLITERATION = {
@@ -66,3 +69,12 @@ def reference_key(reference: str) -> str:
     return hmac.new(
         portal.identity_key, b"ref|" + normalize_reference(reference).encode(), hashlib.sha256
     ).hexdigest()
+
+
+def loan_accounts_matching(reference: str) -> QuerySet[LoanAccount]:
+    """The loan accounts whose account number or VIN is `reference` (as typed), with their
+    customer and vehicle."""
+    ref = normalize_reference(reference)
+    return LoanAccount.objects.select_related("customer", "vehicle").filter(
+        Q(account_number=ref) | Q(vehicle__vin=ref)
+    )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 
@@ -96,3 +98,23 @@ class User(AbstractUser):
                 secret=fallback_secret,
                 algorithm="sha256",
             ).hexdigest()
+
+
+class ElectronicConsent(models.Model):
+    """The customer's authorization to receive account information electronically (E-SIGN).
+
+    Part of the customer's record, read by My Online Profile; given during enrollment, whose
+    migrations created its table (hence the app label).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="electronic_consents"
+    )
+    disclosure_version = models.CharField(max_length=20)
+    accepted_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        app_label = "enrollment"
+        ordering = ["-accepted_at"]

@@ -24,10 +24,10 @@ from enrollment.services import (
     enrollment_complete,
     enrollment_confirmation_send,
 )
-from online_profile.flow import identity_verify
 from portal.conf import portal
 from security.challenge import hash_answer
-from security.ratelimits import ip_limit_reached
+from security.identity_check import IdentityOutcome as CheckOutcome
+from security.identity_check import identity_check
 
 SESSION_KEY = "enrollment:wizard"
 COMPLETED_KEY = "enrollment:completed"
@@ -140,16 +140,17 @@ class IdentityOutcome(StrEnum):
 def identity_submit(
     request: HttpRequest, *, tin_last4: str, birth_date: date, reference: str
 ) -> IdentityOutcome:
-    """Step 1: checks the identity (per-IP limit first, then identity_verify's per-reference
-    limit) and, when it matches a customer not yet online, starts a fresh wizard."""
+    """Step 1: checks the identity (security.identity_check, with its limits) and, when it matches a customer not yet online, starts a fresh wizard."""
     wizard_clear(request)
     request.session.pop(COMPLETED_KEY, None)
-    if ip_limit_reached(request, IP_LIMIT_GROUP, portal.verify_ip_rate):
-        return IdentityOutcome.LIMITED
-    check = identity_verify(
-        tin_last4=tin_last4, birth_date=birth_date, reference=reference, request=request
+    check = identity_check(
+        tin_last4=tin_last4,
+        birth_date=birth_date,
+        reference=reference,
+        request=request,
+        ip_group=IP_LIMIT_GROUP,
     )
-    if check.outcome == "limited":
+    if check.outcome == CheckOutcome.LIMITED:
         return IdentityOutcome.LIMITED
     if not check.verified or check.customer is None or check.loan_account is None:
         return IdentityOutcome.MISMATCH

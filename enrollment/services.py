@@ -11,8 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from accounts.models import Customer, LoanAccount, User
-from enrollment.models import ElectronicConsent
+from accounts.models import Customer, ElectronicConsent, LoanAccount, User
 from portal.conf import portal
 from security.challenge import QUESTIONS, REQUIRED_QUESTIONS
 from security.events import record_event

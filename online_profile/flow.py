@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import copy
-import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from django.contrib import auth
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.identity import identity_digest, normalize_reference, reference_key
-from accounts.models import Customer, LoanAccount, User
+from accounts.models import LoanAccount, User
 from online_profile.selectors import registered_devices_for
 from portal.conf import portal
 from security import two_step
@@ -32,70 +29,20 @@ from security.challenge import (
 from security.codes import code_check, code_send
 from security.devices import device_remove, devices_revoke_all
 from security.events import record_event
+from security.identity_check import IdentityOutcome, identity_check
 from security.models import (
     ChallengeAnswer,
-    IdentityVerificationThrottle,
     SecurityCode,
     SecurityEvent,
 )
 from security.notifications import notify
-from security.ratelimits import ip_limit_reached
 from security.sessions import mark_password_verified
-
-
-@dataclass(frozen=True)
-class IdentityCheck:
-    outcome: Literal["verified", "mismatch", "limited"]
-    customer: Customer | None = None
-    loan_account: LoanAccount | None = None
-
-    @property
-    def verified(self) -> bool:
-        return self.outcome == "verified"
-
-
-def identity_verify(
-    *, tin_last4: str, birth_date: date, reference: str, request: HttpRequest | None = None
-) -> IdentityCheck:
-    """Checks that TIN last 4, birth date and an account number or VIN belong to one customer.
-
-    At most `verify_max_failures` failed checks per account number or VIN in the window; the
-    counter row is locked for the whole check, so parallel attempts cannot exceed it. The
-    outcome never says which of the three values was wrong.
-    """
-    ref = normalize_reference(reference)
-    digest = identity_digest(tin_last4, birth_date)
-    now = timezone.now()
-    with transaction.atomic():
-        throttle, _ = IdentityVerificationThrottle.objects.select_for_update().get_or_create(
-            reference_key=reference_key(ref)
-        )
-        if throttle.window_started_at <= now - timedelta(seconds=portal.verify_window_seconds):
-            throttle.failures = 0
-            throttle.window_started_at = now
-            throttle.save(update_fields=["failures", "window_started_at"])
-        if throttle.failures >= portal.verify_max_failures:
-            record_event(SecurityEvent.Kind.VERIFY_LIMITED, request=request)
-            return IdentityCheck("limited")
-        candidates = LoanAccount.objects.select_related("customer", "vehicle").filter(
-            Q(account_number=ref) | Q(vehicle__vin=ref)
-        )
-        for account in candidates:
-            # Constant-time: the comparison must not leak how much of the digest matched.
-            if hmac.compare_digest(account.customer.identity_digest, digest):
-                return IdentityCheck("verified", account.customer, account)
-        IdentityVerificationThrottle.objects.filter(pk=throttle.pk).update(
-            failures=F("failures") + 1
-        )
-        record_event(SecurityEvent.Kind.VERIFY_FAILED, request=request)
-        return IdentityCheck("mismatch")
-
 
 # --- My Vehicles and My Online Profile --------------------------------------------------------------
 # Each change below is one transaction that records one security event; the email naming the
 # change goes out after the commit (a slow or failed delivery never undoes a saved change).
 
-# The same per-IP budget as enrollment's identity check (enrollment.flow.IP_LIMIT_GROUP).
+# The same per-IP budget as enrollment's identity check.
 VERIFY_IP_GROUP = "enrollment:verify"
 CONTACT_PENDING = "profile:contact_pending"  # session key of a contact change awaiting codes
 
@@ -111,17 +58,19 @@ def vehicle_add(
 ) -> VehicleAdd:
     """Links another loan of the SAME customer to this online account.
 
-    Verification is enrollment's (identity_verify: per-reference failure limit, per-IP rate
-    limit). A match on another customer's loan is refused with the same generic outcome as a
-    mismatch, so the form reveals nothing about anyone else's data.
+    Verification is enrollment's identity check with its limits. A match on another
+    customer's loan is refused with the same generic outcome as a mismatch, so the form reveals
+    nothing about anyone else's data.
     """
-    if ip_limit_reached(request, VERIFY_IP_GROUP, portal.verify_ip_rate):
-        record_event(SecurityEvent.Kind.VERIFY_LIMITED, user=user, request=request)
-        return VehicleAdd("limited")
-    check = identity_verify(
-        tin_last4=tin_last4, birth_date=birth_date, reference=reference, request=request
+    check = identity_check(
+        tin_last4=tin_last4,
+        birth_date=birth_date,
+        reference=reference,
+        request=request,
+        ip_group=VERIFY_IP_GROUP,
+        user=user,
     )
-    if check.outcome == "limited":
+    if check.outcome == IdentityOutcome.LIMITED:
         return VehicleAdd("limited")
     account = check.loan_account
     if (

@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from accounts.models import LoanAccount
+from accounts.models import ElectronicConsent, LoanAccount
 from security.models import ChallengeAnswer, RegisteredDevice, SecurityEvent
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from enrollment.models import ElectronicConsent
 
 ACTIVITY_LIMIT = 20
 
@@ -40,6 +39,4 @@ def security_events_for(user: User, limit: int = ACTIVITY_LIMIT) -> list[Securit
 
 def esign_consent_for(user: User) -> ElectronicConsent | None:
     """The customer's latest acceptance of the electronic communications disclosure."""
-    from enrollment.models import ElectronicConsent
-
     return ElectronicConsent.objects.filter(user=user).order_by("-accepted_at", "-id").first()

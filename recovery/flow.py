@@ -24,12 +24,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Customer, new_security_stamp
-from online_profile.flow import identity_verify
 from portal.conf import portal
 from recovery.not_me import on_support_hold
 from security.codes import code_check, code_send, mask_email
 from security.devices import devices_revoke_all
 from security.events import record_event
+from security.identity_check import IdentityOutcome, identity_check
 from security.lockout import lockout_clear, normalize_username
 from security.models import SecurityCode, SecurityEvent
 from security.notifications import notify
@@ -116,12 +116,14 @@ def username_recover(
     """Checks the identity and, if it belongs to a customer with an online account, emails the
     username to the address on file (the masked address is kept for the "sent" page)."""
     request.session.pop(USERNAME_SENT_KEY, None)
-    if ip_limit_reached(request, IDENTITY_LIMIT_GROUP, portal.verify_ip_rate):
-        return Outcome.LIMITED
-    check = identity_verify(
-        tin_last4=tin_last4, birth_date=birth_date, reference=reference, request=request
+    check = identity_check(
+        tin_last4=tin_last4,
+        birth_date=birth_date,
+        reference=reference,
+        request=request,
+        ip_group=IDENTITY_LIMIT_GROUP,
     )
-    if check.outcome == "limited":
+    if check.outcome == IdentityOutcome.LIMITED:
         return Outcome.LIMITED
     if not check.verified:
         return Outcome.MISMATCH
@@ -142,12 +144,14 @@ def password_recovery_start(
 ) -> Outcome:
     """Step 1: username plus identity. DONE starts a recovery state in a new session key."""
     recovery_clear(request)
-    if ip_limit_reached(request, IDENTITY_LIMIT_GROUP, portal.verify_ip_rate):
-        return Outcome.LIMITED
-    check = identity_verify(
-        tin_last4=tin_last4, birth_date=birth_date, reference=reference, request=request
+    check = identity_check(
+        tin_last4=tin_last4,
+        birth_date=birth_date,
+        reference=reference,
+        request=request,
+        ip_group=IDENTITY_LIMIT_GROUP,
     )
-    if check.outcome == "limited":
+    if check.outcome == IdentityOutcome.LIMITED:
         return Outcome.LIMITED
     user = _online_user(check.customer) if check.verified else None
     # No account, another customer's username, or a disabled account: the same answer as a

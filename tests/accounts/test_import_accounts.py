@@ -86,11 +86,11 @@ def test_demo_file_imports_every_customer_vehicle_and_account():
 
 
 def test_demo_customer_printed_by_make_run_can_be_verified():
-    from online_profile.flow import identity_verify
+    from security.identity_check import identity_check
 
     run_import(DEMO)
     first = demo_rows()[0]
-    check = identity_verify(
+    check = identity_check(
         tin_last4=first["tin_last4"],
         birth_date=date.fromisoformat(first["birth_date"]),
         reference=first["account_number"],

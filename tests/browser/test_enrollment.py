@@ -11,9 +11,8 @@ from django.core.management import call_command
 from django.utils.module_loading import import_string
 from playwright.sync_api import expect
 
-from accounts.models import Customer, User
+from accounts.models import Customer, ElectronicConsent, User
 from enrollment.flow import SESSION_KEY
-from enrollment.models import ElectronicConsent
 from tests.conftest import make_vin
 
 pytestmark = pytest.mark.browser

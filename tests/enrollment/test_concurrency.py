@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from django.db import connections
 
-from accounts.models import User
+from accounts.models import ElectronicConsent, User
 from enrollment.flow import SESSION_KEY
-from enrollment.models import ElectronicConsent
 from enrollment.services import EnrollmentConflict
 from security.models import ChallengeAnswer, SecurityEvent
 from tests.conftest import HttpsClient

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.hashers import make_password
 
-from accounts.models import User
-from enrollment.models import ElectronicConsent
+from accounts.models import ElectronicConsent, User
 from enrollment.services import EnrollmentConflict, EnrollmentProfile, enrollment_complete
 from security.challenge import QUESTIONS, hash_answer
 from security.models import ChallengeAnswer, SecurityEvent

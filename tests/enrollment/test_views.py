@@ -14,9 +14,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from accounts.models import User
+from accounts.models import ElectronicConsent, User
 from enrollment.flow import SESSION_KEY
-from enrollment.models import ElectronicConsent
 from security.challenge import answer_matches
 from security.models import ChallengeAnswer, IdentityVerificationThrottle, SecurityEvent
 from tests.enrollment.conftest import (

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from enrollment.models import ElectronicConsent
+from accounts.models import ElectronicConsent
 from security.models import SecurityEvent
 from tests.profile.profile_support import sign_in
 

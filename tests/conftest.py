@@ -18,7 +18,7 @@ from django.test.testcases import LiveServerThread
 from pytest_django.live_server_helper import LiveServer
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls tests make beside it
-# are still synchronous (platform notes).
+# are still synchronous, which Django refuses inside a running event loop unless told otherwise.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 DEMO_PASSWORD = "correct horse battery staple 42"

@@ -48,13 +48,14 @@ def mark_session_start(sender: object, request: HttpRequest, **kwargs: object) -
 
 
 class SessionTimeoutMiddleware:
-    """Ends a signed-in session after the idle limit and after the absolute limit."""
+    """Ends a signed-in session after the idle limit and after the absolute limit: customers'
+    and staff's alike (a staff session ends back at the support console's login)."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated and not request.path.startswith("/" + portal.admin_path):
+        if request.user.is_authenticated:
             now = int(time.time())
             session = request.session
             signed_in_at = session.get(SIGNED_IN_AT)
@@ -66,6 +67,8 @@ class SessionTimeoutMiddleware:
                 or now - int(signed_in_at) > portal.session_max_seconds
             ):
                 auth.logout(request)
+                if request.path.startswith("/" + portal.admin_path):
+                    return redirect("admin:login")
                 messages.info(
                     request, "For your security, you were logged out. Please log in again."
                 )

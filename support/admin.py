@@ -9,10 +9,9 @@ registered, so no admin page can show them.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from django.contrib import admin, auth
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
@@ -25,8 +24,6 @@ from support import selectors, views
 from support.forms import StaffLoginForm
 from support.models import CustomerAccount, StaffAuditEntry
 
-STAFF_LAST_SEEN = "support:last_seen_at"
-
 
 class SupportAdminSite(OTPAdminSite):
     """Staff sign in with password plus an authenticator-app code; a staff user who has not
@@ -38,19 +35,6 @@ class SupportAdminSite(OTPAdminSite):
     site_url = None
     login_form = StaffLoginForm
     login_template = "support/login.html"
-
-    def has_permission(self, request: HttpRequest) -> bool:
-        """Staff sessions end after the same idle limit as customers' (the project's
-        session middleware leaves the console alone; the console enforces it here)."""
-        if not super().has_permission(request):
-            return False
-        now = int(time.time())
-        last_seen = request.session.get(STAFF_LAST_SEEN)
-        if last_seen is not None and now - int(last_seen) > portal.session_idle_seconds:
-            auth.logout(request)
-            return False
-        request.session[STAFF_LAST_SEEN] = now
-        return True
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         # Password and code guesses count against the same per-IP limit as customer logins.

@@ -130,3 +130,24 @@ def test_an_idle_staff_session_ends(agent, console_url, settings):
         assert response.status_code == 302
         assert response.headers["Location"].startswith(console_url("login/"))
         assert "_auth_user_id" not in agent.session
+
+
+def test_a_staff_session_ends_at_the_absolute_limit_even_when_active(agent, console_url, settings):
+    import time_machine
+    from django.utils import timezone
+
+    settings.PORTAL_SESSION_IDLE_SECONDS = 15 * 60
+    settings.SESSION_COOKIE_AGE = 12 * 60 * 60
+    start = timezone.now()
+    # Active every ten minutes, so never idle: only the absolute limit can end it.
+    minute = 0
+    while minute <= 12 * 60 - 10:
+        with time_machine.travel(start.timestamp() + minute * 60, tick=False):
+            assert agent.get(console_url()).status_code == 200, f"minute {minute}"
+        minute += 10
+    with time_machine.travel(start.timestamp() + 12 * 60 * 60 + 60, tick=False):
+        response = agent.get(console_url())
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(console_url("login/"))
+    assert "_auth_user_id" not in agent.session
+    assert agent.get(console_url()).status_code == 302

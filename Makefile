@@ -54,6 +54,7 @@ lint: install-dev
 	PORTAL_ENV=production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		PORTAL_IDENTITY_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))') \
 		ALLOWED_HOSTS=portal.example REDIS_URL=redis://127.0.0.1:6379/0 EMAIL_HOST=smtp.example \
+		SMS_BACKEND=sms_gateway.ProviderBackend \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 test: install-dev browser lint

@@ -74,6 +74,7 @@ class Portal:
             "PORTAL_ENV": "production" if redis_url else "local",
             "PORTAL_VAR_DIR": str(run_dir),
             "PORTAL_OUTBOX_DIR": str(self.outbox),
+            "PORTAL_ALLOW_OUTBOX": "true",  # messages are read back from the outbox
             "SECRET_KEY": secrets.token_urlsafe(50),
             "PORTAL_IDENTITY_KEY": secrets.token_urlsafe(32),
             "ALLOWED_HOSTS": "localhost,127.0.0.1",

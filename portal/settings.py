@@ -209,6 +209,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Email and text messages --------------------------------------------------------------------
 PORTAL_OUTBOX_DIR = Path(env.text("PORTAL_OUTBOX_DIR") or VAR_DIR / "outbox")
+# The outbox backends write files instead of delivering: right for a laptop, a benchmark or a
+# demo, never for customers. Production refuses them unless this says it is such a demo.
+_outbox_allowed = not PRODUCTION or env.boolean("PORTAL_ALLOW_OUTBOX", default=False)
 _email_host = env.text("EMAIL_HOST")
 if _email_host:
     MAILERS = {
@@ -224,15 +227,23 @@ if _email_host:
             },
         }
     }
-elif PRODUCTION and not env.text("PORTAL_OUTBOX_DIR"):
-    # Production sends real email; only an explicit outbox directory (a benchmark, a staging
-    # host) may stand in for SMTP there.
-    raise env.ConfigError("EMAIL_HOST", "must be set when PORTAL_ENV=production")
-else:
+elif _outbox_allowed:
     MAILERS = {"default": {"BACKEND": "portal.outbox.OutboxEmailBackend"}}
+else:
+    raise env.ConfigError(
+        "EMAIL_HOST", "must be set when PORTAL_ENV=production (or PORTAL_ALLOW_OUTBOX=true)"
+    )
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL") or "no-reply@portal.example"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PORTAL_SMS_BACKEND = env.text("SMS_BACKEND") or "portal.outbox.OutboxSmsBackend"
+if not _outbox_allowed and PORTAL_SMS_BACKEND.rsplit(".", 1)[-1] in {
+    "OutboxSmsBackend",
+    "LocmemSmsBackend",
+}:
+    raise env.ConfigError(
+        "SMS_BACKEND",
+        "must name a text-message provider when PORTAL_ENV=production (or PORTAL_ALLOW_OUTBOX=true)",
+    )
 
 # --- The lender (white label) -------------------------------------------------------------------
 PORTAL_LENDER_NAME = env.text("PORTAL_LENDER_NAME") or "Example Auto Finance"

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portal.example",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_HOST": "smtp.example",
+    "SMS_BACKEND": "sms_gateway.ProviderBackend",
 }
 
 
@@ -47,6 +48,10 @@ def manage(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.C
         ({**PRODUCTION_ENV, "ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
         ({**PRODUCTION_ENV, "REDIS_URL": ""}, "REDIS_URL"),
         ({**PRODUCTION_ENV, "DEBUG": "true"}, "DEBUG"),
+        ({**PRODUCTION_ENV, "EMAIL_HOST": ""}, "EMAIL_HOST"),
+        ({**PRODUCTION_ENV, "EMAIL_HOST": "", "PORTAL_OUTBOX_DIR": "var/outbox"}, "EMAIL_HOST"),
+        ({**PRODUCTION_ENV, "SMS_BACKEND": ""}, "SMS_BACKEND"),
+        ({**PRODUCTION_ENV, "SMS_BACKEND": "portal.outbox.OutboxSmsBackend"}, "SMS_BACKEND"),
     ],
 )
 def test_bad_configuration_stops_with_one_line_naming_the_variable(env, variable, tmp_path):
@@ -56,6 +61,25 @@ def test_bad_configuration_stops_with_one_line_naming_the_variable(env, variable
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"Configuration error: {variable} ")
     assert "Traceback" not in result.stderr
+
+
+def test_production_takes_the_outbox_only_when_explicitly_allowed_for_a_demo(tmp_path):
+    demo = {**PRODUCTION_ENV, "EMAIL_HOST": "", "SMS_BACKEND": "", "PORTAL_ALLOW_OUTBOX": "true"}
+    result = manage(
+        [
+            "shell",
+            "-c",
+            "from django.conf import settings as s; "
+            "print(s.MAILERS['default']['BACKEND'], s.PORTAL_SMS_BACKEND)",
+        ],
+        demo,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "portal.outbox.OutboxEmailBackend",
+        "portal.outbox.OutboxSmsBackend",
+    ]
 
 
 def test_local_default_generates_and_keeps_its_secret_key(tmp_path):

@@ -7,7 +7,8 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from portal import checks  # noqa: F401  (registers the system checks)
+        from portal import checks, log_redaction  # noqa: F401  (checks registers the checks)
         from portal.middleware import mark_session_start
 
         user_logged_in.connect(mark_session_start, dispatch_uid="portal.session_start")
+        log_redaction.install()

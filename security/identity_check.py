@@ -59,9 +59,9 @@ def identity_check(
     """Checks that TIN last 4, birth date and an account number or VIN belong to one customer.
 
     With `ip_group`, the client IP's budget for that group (portal.verify_ip_rate) is spent
-    first. Then at most `verify_max_failures` failed checks per account number or VIN in the
-    window; the counter row is locked for the whole check, so parallel attempts cannot exceed
-    it. `user`: the signed-in customer asking, recorded with the events.
+    first. Then at most `verify_max_failures` failed checks per loan (its account number and
+    VIN together) in the window; the counter row is locked for the whole check, so parallel
+    attempts cannot exceed it. `user`: the signed-in customer asking, recorded with the events.
     """
     if (
         request is not None
@@ -72,10 +72,14 @@ def identity_check(
             record_event(SecurityEvent.Kind.VERIFY_LIMITED, user=user, request=request)
         return IdentityCheck(IdentityOutcome.LIMITED)
     digest = identity_digest(tin_last4, birth_date)
+    candidates = list(loan_accounts_matching(reference))
+    # Failures count per loan: its account number and its VIN share one budget, so trying both
+    # does not double the guesses. A reference that matches no loan counts on itself.
+    counted_as = candidates[0].account_number if candidates else reference
     now = timezone.now()
     with transaction.atomic():
         throttle, _ = IdentityVerificationThrottle.objects.select_for_update().get_or_create(
-            reference_key=reference_key(reference)
+            reference_key=reference_key(counted_as)
         )
         if throttle.window_started_at <= now - timedelta(seconds=portal.verify_window_seconds):
             throttle.failures = 0
@@ -84,7 +88,7 @@ def identity_check(
         if throttle.failures >= portal.verify_max_failures:
             record_event(SecurityEvent.Kind.VERIFY_LIMITED, user=user, request=request)
             return IdentityCheck(IdentityOutcome.LIMITED)
-        for account in loan_accounts_matching(reference):
+        for account in candidates:
             # Constant-time: the comparison must not leak how much of the digest matched.
             if hmac.compare_digest(account.customer.identity_digest, digest):
                 return IdentityCheck(IdentityOutcome.VERIFIED, account.customer, account)

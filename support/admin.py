@@ -20,7 +20,7 @@ from django_otp.admin import OTPAdminSite
 from portal.conf import portal
 from security.models import SecurityEvent
 from security.ratelimits import ip_limit_reached, too_many_attempts
-from support import selectors, views
+from support import selectors, services, views
 from support.forms import StaffLoginForm
 from support.models import CustomerAccount, StaffAuditEntry
 
@@ -148,12 +148,50 @@ class CustomerAccountAdmin(ReadOnlyAdmin):
 
 @admin.register(SecurityEvent, site=site)
 class SecurityEventAdmin(ReadOnlyAdmin):
+    """Every look at security events leaves an entry in the staff audit trail: for the one
+    customer the list is narrowed to (or the event belongs to), else for all customers."""
+
     list_display = ("created_at", "kind", "user", "ip", "device", "detail")
     list_filter = ("kind", "created_at")
     search_fields = ("user__username",)
     search_help_text = "Customer's username."
     list_select_related = ("user",)
     fields = ("created_at", "kind", "user", "ip", "device", "detail")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        if response.status_code == 200:
+            term = request.GET.get("q", "").strip()
+            customer = (
+                CustomerAccount.objects.filter(username__iexact=term).first() if term else None
+            )
+            services.account_view_record(
+                staff=request.user,  # type: ignore[arg-type]
+                user=customer,
+                request=request,
+                action=StaffAuditEntry.Action.VIEWED_EVENTS,
+            )
+        return response
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        event = self.get_object(request, object_id) if response.status_code == 200 else None
+        if event is not None and event.user is not None:
+            services.account_view_record(
+                staff=request.user,  # type: ignore[arg-type]
+                user=event.user,
+                request=request,
+                action=StaffAuditEntry.Action.VIEWED_EVENTS,
+            )
+        return response
 
 
 @admin.register(StaffAuditEntry, site=site)

@@ -41,6 +41,7 @@ class StaffAuditEntry(AppendOnlyModel):
 
     class Action(models.TextChoices):
         VIEWED = "viewed", "Viewed online account"
+        VIEWED_EVENTS = "viewed_events", "Viewed security events"
         VERIFY_CALLER = "verify_caller", "Verified caller"
         VERIFY_LIMITED = "verify_limited", "Caller verification refused (too many attempts)"
         UNLOCKED = "unlocked", "Unlocked online access"

@@ -84,16 +84,32 @@ def _require_customer(user: User) -> None:
 
 # --- Looking and verifying ----------------------------------------------------------------------
 def account_view_record(
-    *, staff: User, user: User, request: HttpRequest | None = None, quiet_minutes: int = 30
+    *,
+    staff: User,
+    user: User | None,
+    request: HttpRequest | None = None,
+    quiet_minutes: int = 30,
+    action: str = Action.VIEWED,
 ) -> bool:
-    """Records that `staff` opened the customer's page, once per `quiet_minutes` (a look at a
+    """Records that `staff` looked at the customer's page (or, with Action.VIEWED_EVENTS, at
+    their security events; `user` None: everyone's), once per `quiet_minutes` (a look at a
     customer's data is traceable without every page refresh filling the trail)."""
     since = timezone.now() - timedelta(minutes=quiet_minutes)
     if StaffAuditEntry.objects.filter(
-        staff=staff, customer=user, action=Action.VIEWED, created_at__gte=since
+        staff=staff, customer=user, action=action, created_at__gte=since
     ).exists():
         return False
-    _audit(staff=staff, user=user, action=Action.VIEWED, request=request)
+    if user is None:
+        StaffAuditEntry.objects.create(
+            staff=staff,
+            staff_username=staff.get_username(),
+            customer=None,
+            customer_username="(all customers)",
+            action=action,
+            ip=getattr(request, "client_ip", None) if request is not None else None,
+        )
+        return True
+    _audit(staff=staff, user=user, action=action, request=request)
     return True
 
 

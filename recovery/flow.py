@@ -25,12 +25,11 @@ from django.utils import timezone
 
 from accounts.models import Customer, new_security_stamp
 from portal.conf import portal
-from recovery.not_me import on_support_hold
 from security.codes import code_check, code_send, mask_email
 from security.devices import devices_revoke_all
 from security.events import record_event
 from security.identity_check import IdentityOutcome, identity_check
-from security.lockout import lockout_clear, normalize_username
+from security.lockout import failures_clear, hold_active, normalize_username
 from security.models import SecurityCode, SecurityEvent
 from security.notifications import notify
 from security.ratelimits import ip_limit_reached
@@ -162,7 +161,7 @@ def password_recovery_start(
         or normalize_username(username) != normalize_username(user.get_username())
     ):
         return Outcome.MISMATCH
-    if on_support_hold(user=user):
+    if hold_active(user=user):
         return Outcome.HELD
     record_event(
         SecurityEvent.Kind.RECOVERY_REQUESTED, user=user, request=request, detail="Password"
@@ -228,17 +227,17 @@ def password_reset_complete(
     hold the write lock), a new security stamp (every session of the user ends at its next
     request), every registered device revoked, the sign-in lock counts cleared, the recovery's
     codes voided, RECOVERY_COMPLETED recorded. Then the customer is emailed. Raises AccessHeld,
-    changing nothing, while a "This wasn't me" lock is in place.
+    changing nothing, while online access is held ("This wasn't me").
     """
     password_hash = make_password(password)
     with transaction.atomic():
-        if on_support_hold(user=user):
+        if hold_active(user=user):
             raise AccessHeld
         get_user_model().objects.filter(pk=user.pk).update(
             password=password_hash, security_stamp=new_security_stamp()
         )
         devices_revoke_all(user=user, request=request)
-        lockout_clear(user=user, request=request)
+        failures_clear(user=user)  # never lifts a hold placed meanwhile
         SecurityCode.objects.filter(
             user=user, purpose=PURPOSE, used_at__isnull=True, voided_at__isnull=True
         ).update(voided_at=timezone.now())

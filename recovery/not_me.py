@@ -1,6 +1,6 @@
 """ "This wasn't me": the customer's single-use link from a security email.
 
-Following it (a POST from the confirmation page; mail scanners only GET) locks online access
+Following it (a POST from the confirmation page; mail scanners only GET) holds online access
 until support unlocks it, ends every session, revokes every registered device, voids security
 codes in flight and records NOT_ME, all in one transaction.
 """
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -20,18 +19,9 @@ from django.utils import timezone
 from accounts.models import new_security_stamp
 from security.devices import devices_revoke_all
 from security.events import record_event
-from security.lockout import lock_status, username_key
-from security.models import ActionToken, RegisteredDevice, SecurityCode, SecurityEvent, SignInLock
+from security.lockout import hold_place
+from security.models import ActionToken, HoldReason, SecurityCode, SecurityEvent
 from security.notifications import token_hash
-
-if TYPE_CHECKING:
-    from accounts.models import User
-
-# A lock "until support unlocks it": far enough to never end by itself, near enough that date
-# arithmetic elsewhere cannot overflow. Support's unlock (lockout_clear) ends it.
-SUPPORT_HOLD = timedelta(days=100 * 365)
-# Any lock longer than this was set by "This wasn't me", not by failed attempts.
-_HOLD_THRESHOLD = timedelta(days=365)
 
 Status = Literal["valid", "invalid", "expired", "used", "done"]
 
@@ -62,27 +52,11 @@ def not_me_token_check(*, token: str) -> TokenCheck:
     return TokenCheck("valid", row)
 
 
-def online_access_hold(*, user: User, until: datetime) -> None:
-    """Locks online access for unregistered and registered clients until `until`."""
-    key = username_key(user.get_username())
-    SignInLock.objects.get_or_create(username_key=key)
-    SignInLock.objects.filter(username_key=key).update(
-        locked_until=until, updated_at=timezone.now()
-    )
-    RegisteredDevice.objects.filter(user=user).update(locked_until=until)
-
-
-def on_support_hold(*, user: User) -> bool:
-    """True while a "This wasn't me" lock is in place (only support's unlock ends it)."""
-    locked, until = lock_status(user=user)
-    return locked and until is not None and until - timezone.now() > _HOLD_THRESHOLD
-
-
 def not_me_report(*, token: str, request: HttpRequest | None = None) -> TokenCheck:
     """Uses the token and secures its user's online account; "done", or why not.
 
     The token is claimed with a conditional UPDATE (used_at IS NULL and not expired), so of two
-    parallel submissions exactly one acts. Then, in the same transaction: online access locked
+    parallel submissions exactly one acts. Then, in the same transaction: online access held
     until support unlocks it, the security stamp rotated (every session of the user ends at its
     next request), every registered device revoked, live security codes voided, NOT_ME recorded.
     """
@@ -97,7 +71,7 @@ def not_me_report(*, token: str, request: HttpRequest | None = None) -> TokenChe
         if not claimed:
             return TokenCheck("used", check.token)
         user = check.token.user
-        online_access_hold(user=user, until=now + SUPPORT_HOLD)
+        hold_place(user=user, reason=HoldReason.NOT_ME)
         get_user_model().objects.filter(pk=user.pk).update(security_stamp=new_security_stamp())
         devices_revoke_all(user=user, request=request)
         SecurityCode.objects.filter(user=user, used_at__isnull=True, voided_at__isnull=True).update(

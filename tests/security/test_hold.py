@@ -4,12 +4,15 @@ is mistaken for) a lock from failed attempts, and costs a registered-device logi
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.contrib.auth import SESSION_KEY
 from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -30,9 +33,11 @@ from security.lockout import (
 )
 from security.models import HoldReason, RegisteredDevice, SecurityEvent, SignInLock
 from tests.conftest import HttpsClient
+from tests.security.concurrency import concurrent_db
 from tests.signin.test_login import log_in, register_device_for
 
 pytestmark = pytest.mark.django_db
+concurrent_db = concurrent_db  # the fixture, for the migration test below
 
 LOCK_TEXT = "Online access is temporarily locked"
 WRONG_PASSWORD = "wrong password 12345"
@@ -224,3 +229,54 @@ def test_a_registered_device_login_costs_no_statement_for_the_hold(client, make_
     assert len(device_updates) == 2
     assert all("security_signinlock" in sql for sql in device_updates)
     assert not [sql for sql in statements if sql.startswith('SELECT "security_signinlock"')]
+
+
+# --- The data migration ---------------------------------------------------------------------------
+def test_the_migration_function_turns_a_hundred_year_lock_into_a_hold(make_user):
+    migration = importlib.import_module("security.migrations.0004_far_future_locks_to_holds")
+    held, locked = make_user(), make_user()
+    now = timezone.now()
+    SignInLock.objects.create(
+        username_key=username_key(held.username),
+        locked_until=now + timedelta(days=100 * 365),
+        failure_count=0,
+    )
+    SignInLock.objects.create(
+        username_key=username_key(locked.username),
+        locked_until=now + timedelta(minutes=30),
+        failure_count=5,
+    )
+
+    migration.far_future_locks_to_holds(apps, None)
+
+    state = lock_state(user=held)
+    assert state.held and state.hold_reason == HoldReason.NOT_ME and state.until is None
+    assert abs(state.held_at - now) < timedelta(minutes=1)  # when the old hold was placed
+    assert SignInLock.objects.get(username_key=username_key(held.username)).locked_until is None
+    assert not hold_active(user=locked) and lock_status(user=locked)[0]
+
+
+@pytest.mark.usefixtures("concurrent_db")  # a database of its own to migrate back and forth
+def test_migrating_turns_a_hundred_year_lock_into_a_hold_and_back():
+    key = username_key("dana.rivera")
+    before = [("security", "0003_sign_in_hold")]
+    after = [("security", "0004_far_future_locks_to_holds")]
+    leaf = MigrationExecutor(connection).loader.graph.leaf_nodes("security")
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(before)
+        old_apps = executor.loader.project_state(before[0]).apps
+        old_apps.get_model("security", "SignInLock").objects.create(
+            username_key=key, locked_until=timezone.now() + timedelta(days=100 * 365)
+        )
+
+        MigrationExecutor(connection).migrate(after)
+        row = SignInLock.objects.get(username_key=key)
+        assert row.held_at is not None and row.hold_reason == HoldReason.NOT_ME
+        assert row.locked_until is None
+
+        MigrationExecutor(connection).migrate(before)
+        row = old_apps.get_model("security", "SignInLock").objects.get(username_key=key)
+        assert row.locked_until - timezone.now() > timedelta(days=365)
+    finally:
+        MigrationExecutor(connection).migrate(leaf)

@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from recovery.not_me import not_me_report, not_me_token_check
+from recovery.flow import not_me_report, not_me_token_check
 from security.lockout import attempt_reserve, counter_for, hold_active, lock_status, lockout_clear
 from security.models import ActionToken, RegisteredDevice, SecurityCode, SecurityEvent
 from security.notifications import not_me_token_create
@@ -133,7 +133,7 @@ def test_a_token_claimed_in_parallel_acts_only_once(make_user, monkeypatch):
     stale_check = not_me_token_check(token=token)
     assert not_me_report(token=token).status == "done"
 
-    monkeypatch.setattr("recovery.not_me.not_me_token_check", lambda token: stale_check)
+    monkeypatch.setattr("recovery.flow.not_me_token_check", lambda token: stale_check)
     assert not_me_report(token=token).status == "used"
     assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.NOT_ME).count() == 1
 
@@ -256,3 +256,16 @@ def test_support_unlock_lifts_the_hold_and_recovery_works_again(client, make_use
     lockout_clear(user=user)
     assert not hold_active(user=user)
     assert _verify(HttpsClient(), user)["Location"] == "/forgot-password/send/"
+
+
+def test_token_checks_answer_with_a_token_status(make_user):
+    from recovery.flow import TokenStatus
+
+    token = not_me_token_create(user=make_user())
+    later = not_me_token_create(user=make_user())
+    assert not_me_token_check(token=token).status is TokenStatus.VALID
+    assert not_me_token_check(token="x" * 43).status is TokenStatus.INVALID
+    assert not_me_report(token=token).status is TokenStatus.DONE
+    assert not_me_report(token=token).status is TokenStatus.USED
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        assert not_me_token_check(token=later).status is TokenStatus.EXPIRED

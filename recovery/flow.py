@@ -10,6 +10,7 @@ does not exist or does not match the identity gets the same message as a failed 
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from dataclasses import asdict, dataclass
@@ -25,14 +26,13 @@ from django.utils import timezone
 
 from accounts.models import Customer, new_security_stamp
 from portal.conf import portal
-from recovery.not_me import on_support_hold
 from security.codes import code_check, code_send, mask_email
 from security.devices import devices_revoke_all
 from security.events import record_event
 from security.identity_check import IdentityOutcome, identity_check
-from security.lockout import lockout_clear, normalize_username
-from security.models import SecurityCode, SecurityEvent
-from security.notifications import notify
+from security.lockout import failures_clear, hold_active, hold_place, normalize_username
+from security.models import ActionToken, HoldReason, SecurityCode, SecurityEvent
+from security.notifications import notify, token_hash
 from security.ratelimits import ip_limit_reached
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def password_recovery_start(
         or normalize_username(username) != normalize_username(user.get_username())
     ):
         return Outcome.MISMATCH
-    if on_support_hold(user=user):
+    if hold_active(user=user):
         return Outcome.HELD
     record_event(
         SecurityEvent.Kind.RECOVERY_REQUESTED, user=user, request=request, detail="Password"
@@ -228,20 +228,88 @@ def password_reset_complete(
     hold the write lock), a new security stamp (every session of the user ends at its next
     request), every registered device revoked, the sign-in lock counts cleared, the recovery's
     codes voided, RECOVERY_COMPLETED recorded. Then the customer is emailed. Raises AccessHeld,
-    changing nothing, while a "This wasn't me" lock is in place.
+    changing nothing, while online access is held ("This wasn't me").
     """
     password_hash = make_password(password)
     with transaction.atomic():
-        if on_support_hold(user=user):
+        if hold_active(user=user):
             raise AccessHeld
         get_user_model().objects.filter(pk=user.pk).update(
             password=password_hash, security_stamp=new_security_stamp()
         )
         devices_revoke_all(user=user, request=request)
-        lockout_clear(user=user, request=request)
+        failures_clear(user=user)  # never lifts a hold placed meanwhile
         SecurityCode.objects.filter(
             user=user, purpose=PURPOSE, used_at__isnull=True, voided_at__isnull=True
         ).update(voided_at=timezone.now())
         record_event(SecurityEvent.Kind.RECOVERY_COMPLETED, user=user, request=request)
     user.refresh_from_db(fields=["password", "security_stamp"])
     notify(user=user, kind="password_reset", request=request)
+
+
+# --- "This wasn't me" -----------------------------------------------------------------------------
+# The customer's single-use link from a security email. Following it (a POST from the confirmation
+# page; mail scanners only GET) holds online access until support unlocks it, ends every session,
+# revokes every registered device, voids security codes in flight and records NOT_ME, all in one
+# transaction. While held, password recovery is refused (Outcome.HELD, AccessHeld).
+class TokenStatus(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    status: TokenStatus
+    token: ActionToken | None = None
+
+
+def not_me_token_check(*, token: str) -> TokenCheck:
+    """Whether a "This wasn't me" link token can still be used. Read-only (safe for GET).
+
+    Found by its SHA-256, never by the raw value, then compared in constant time.
+    """
+    digest = token_hash(token)
+    row = (
+        ActionToken.objects.filter(token_hash=digest, purpose=ActionToken.Purpose.NOT_ME)
+        .select_related("user")
+        .first()
+    )
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return TokenCheck(TokenStatus.INVALID)
+    if row.used_at is not None:
+        return TokenCheck(TokenStatus.USED, row)
+    if row.expires_at <= timezone.now():
+        return TokenCheck(TokenStatus.EXPIRED, row)
+    return TokenCheck(TokenStatus.VALID, row)
+
+
+def not_me_report(*, token: str, request: HttpRequest | None = None) -> TokenCheck:
+    """Uses the token and secures its user's online account; DONE, or why not.
+
+    The token is claimed with a conditional UPDATE (used_at IS NULL and not expired), so of two
+    parallel submissions exactly one acts. Then, in the same transaction: online access held
+    until support unlocks it, the security stamp rotated (every session of the user ends at its
+    next request), every registered device revoked, live security codes voided, NOT_ME recorded.
+    """
+    check = not_me_token_check(token=token)
+    if check.status != TokenStatus.VALID or check.token is None:
+        return check
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = ActionToken.objects.filter(
+            pk=check.token.pk, used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if not claimed:
+            return TokenCheck(TokenStatus.USED, check.token)
+        user = check.token.user
+        hold_place(user=user, reason=HoldReason.NOT_ME)
+        get_user_model().objects.filter(pk=user.pk).update(security_stamp=new_security_stamp())
+        devices_revoke_all(user=user, request=request)
+        SecurityCode.objects.filter(user=user, used_at__isnull=True, voided_at__isnull=True).update(
+            voided_at=now
+        )
+        record_event(SecurityEvent.Kind.NOT_ME, user=user, request=request)
+    return TokenCheck(TokenStatus.DONE, check.token)

@@ -1,5 +1,5 @@
-"""Account recovery pages and the "This wasn't me" confirmation. Thin: forms validate, the flows
-in security.flows act."""
+"""Account recovery pages and the "This wasn't me" confirmation. Thin: forms validate, the flow
+in recovery.flow acts."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.conf import portal
 from recovery import flow as recovery
-from recovery.flow import Outcome, Recovery, Stage
+from recovery.flow import Outcome, Recovery, Stage, TokenStatus
 from recovery.forms import (
     ChannelForm,
     CodeForm,
@@ -23,11 +23,10 @@ from recovery.forms import (
     NewPasswordForm,
     PasswordRecoveryForm,
 )
-from recovery.not_me import not_me_report, not_me_token_check
 from security.codes import CodeCooldown, CodeDeliveryError, mask_email, mask_phone
 from security.ratelimits import ip_limit_reached, too_many_attempts
 
-_NOT_ME_INVALID_STATUS = {"invalid": 404, "expired": 410, "used": 410}
+_NOT_ME_INVALID_STATUS = {TokenStatus.INVALID: 404, TokenStatus.EXPIRED: 410, TokenStatus.USED: 410}
 
 
 def _private(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -45,14 +44,14 @@ def not_me(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if ip_limit_reached(request, "recovery-not-me", portal.login_ip_rate):
             return too_many_attempts(request)
-        result = not_me_report(token=token, request=request)
-        if result.status == "done":
+        result = recovery.not_me_report(token=token, request=request)
+        if result.status == TokenStatus.DONE:
             if result.token is not None and request.user.pk == result.token.user_id:
                 auth.logout(request)
             return _private(request, render(request, "recovery/not_me_done.html"))
     else:
-        result = not_me_token_check(token=token)
-        if result.status == "valid":
+        result = recovery.not_me_token_check(token=token)
+        if result.status == TokenStatus.VALID:
             return _private(request, render(request, "recovery/not_me_confirm.html"))
     return _private(
         request,

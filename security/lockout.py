@@ -16,6 +16,13 @@ locked; an attempt that turns out right gives its slot back (`attempt_succeeded`
 PORTAL_LOCKOUT_THRESHOLD attempts can hold or have used slots, so parallel attempts can never
 get more than the threshold past to the (slow) hasher, and no transaction stays open while it
 runs. While the counter is locked nothing is checked, and attempts neither count nor extend it.
+
+A hold ("This wasn't me") is the username's other state: it has no end date and refuses every
+attempt, on the username's counter and on every registered device's, until support's unlock
+(`lockout_clear`) lifts it. It lives on the username's SignInLock row (`held_at`, `hold_reason`);
+a device counter sees it through a subquery on that row inside its own conditional UPDATE, so a
+registered-device login checks the hold without a statement of its own. This module is the only
+code that writes SignInLock or a device's counter columns.
 """
 
 from __future__ import annotations
@@ -26,17 +33,19 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from portal.conf import portal
 from security.events import record_event
-from security.models import RegisteredDevice, SecurityEvent, SignInLock
+from security.models import HoldReason, RegisteredDevice, SecurityEvent, SignInLock
 from security.notifications import notify
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from accounts.models import User
 
 _KEY_SALT = "security.lockout.username_key"
@@ -74,21 +83,33 @@ def _update(counter: Counter, **changes: object) -> int:
     return _filter_update(counter, Q(), **changes)
 
 
+def _held_rows(key: str) -> QuerySet[SignInLock]:
+    return SignInLock.objects.filter(username_key=key, held_at__isnull=False)
+
+
+def _not_held(counter: Counter) -> Q:
+    """The condition "the counter's username is not held", for a counter's own row: a column of
+    the username's row, or for a device a NOT EXISTS on it (part of the same statement)."""
+    if counter.device_id is not None:
+        return Q(~Exists(_held_rows(counter.username_key)))
+    return Q(held_at__isnull=True)
+
+
 def attempt_reserve(counter: Counter) -> bool:
     """Takes an attempt slot (counts the attempt as a failure up front). False: locked.
 
-    False when the counter is locked, or when every slot up to the threshold is taken by
-    attempts still being checked; the caller then answers with the lock message and checks
-    nothing. An expired lock starts a fresh count.
+    False when the counter is locked, its username is held, or every slot up to the threshold
+    is taken by attempts still being checked; the caller then answers with the lock message and
+    checks nothing. An expired lock starts a fresh count.
     """
     now = timezone.now()
     threshold = portal.lockout_threshold
-    # The usual case in one statement (a login is a few of them, so each counts): an unlocked
-    # counter below the threshold. The conditions and the increment are one atomic UPDATE, so
-    # parallel attempts still cannot take more than the threshold.
+    # The usual case in one statement (a login is a few of them, so each counts): an unlocked,
+    # unheld counter below the threshold. The conditions and the increment are one atomic
+    # UPDATE, so parallel attempts still cannot take more than the threshold.
     if _filter_update(
         counter,
-        Q(locked_until__isnull=True, failure_count__lt=threshold),
+        Q(locked_until__isnull=True, failure_count__lt=threshold) & _not_held(counter),
         failure_count=F("failure_count") + 1,
     ):
         return True
@@ -99,10 +120,14 @@ def attempt_reserve(counter: Counter) -> bool:
             )
             if row is None:  # removed meanwhile: nothing to count on, nothing to let through
                 return False
+            if _held_rows(counter.username_key).exists():
+                return False
         else:
             row, _ = SignInLock.objects.select_for_update().get_or_create(
                 username_key=counter.username_key
             )
+            if row.held_at is not None:
+                return False
         if row.locked_until is not None and row.locked_until > now:
             return False
         if row.locked_until is not None:  # the lock has ended: a fresh count
@@ -121,7 +146,8 @@ def attempt_reserve(counter: Counter) -> bool:
 
 def attempt_succeeded(counter: Counter) -> bool:
     """Gives back the slot of an attempt that turned out right. False if the counter got
-    locked while it was being checked (the caller must then refuse as if locked)."""
+    locked (or its username held) while it was being checked (the caller must then refuse as
+    if locked)."""
     now = timezone.now()
     with transaction.atomic():
         _filter_update(counter, Q(failure_count__gt=0), failure_count=F("failure_count") - 1)
@@ -167,8 +193,9 @@ def attempt_failed(
 
 def attempts_reset(counter: Counter, **device_changes: object) -> bool:
     """A full successful login: the count of consecutive failures starts again from zero (the
-    slot of the attempt that got in with it), in one statement. False if the counter got locked
-    while that attempt was being checked: the caller must then refuse as if locked.
+    slot of the attempt that got in with it), in one statement. False if the counter got locked,
+    or its username held, while that attempt was being checked: the caller must then refuse as
+    if locked.
 
     `device_changes` are further columns of a device counter's row to set in the same
     statement (the login's last use and IP).
@@ -176,13 +203,14 @@ def attempts_reset(counter: Counter, **device_changes: object) -> bool:
     now = timezone.now()
     if _filter_update(
         counter,
-        Q(locked_until__isnull=True) | Q(locked_until__lte=now),
+        (Q(locked_until__isnull=True) | Q(locked_until__lte=now)) & _not_held(counter),
         failure_count=0,
         locked_until=None,
         **device_changes,
     ):
         return True
-    # No row changed: locked, or (a username's counter) no row at all, which is not a lock.
+    # No row changed: locked or held, or (a username's counter) no row at all, which is not a
+    # lock; or (a device's) the device was removed meanwhile, which refuses only during a hold.
     return not _is_locked(counter, now)
 
 
@@ -190,24 +218,97 @@ def counter_locked(counter: Counter) -> bool:
     return _is_locked(counter, timezone.now())
 
 
-def lock_status(*, user: User) -> tuple[bool, datetime | None]:
-    """(locked for unregistered clients?, until when) for the user's username."""
-    until = (
-        SignInLock.objects.filter(
-            username_key=username_key(user.get_username()), locked_until__gt=timezone.now()
-        )
-        .values_list("locked_until", flat=True)
+@dataclass(frozen=True)
+class LockState:
+    """The sign-in lock state of a user's username, for support's console."""
+
+    locked: bool  # refused for unregistered clients now (a temporary lock or a hold)
+    until: datetime | None  # when a temporary lock ends; None for a hold or no lock
+    hold_reason: HoldReason | None  # None unless held
+    held_at: datetime | None
+    failure_count: int
+
+    @property
+    def held(self) -> bool:
+        return self.hold_reason is not None
+
+
+def lock_state(*, user: User) -> LockState:
+    """The username's temporary lock, hold and failure count, in one query."""
+    now = timezone.now()
+    row = (
+        SignInLock.objects.filter(username_key=username_key(user.get_username()))
+        .values("failure_count", "locked_until", "held_at", "hold_reason")
         .first()
     )
-    return (until is not None, until)
+    if row is None:
+        return LockState(locked=False, until=None, hold_reason=None, held_at=None, failure_count=0)
+    if row["held_at"] is not None:
+        return LockState(
+            locked=True,
+            until=None,
+            hold_reason=HoldReason(row["hold_reason"]),
+            held_at=row["held_at"],
+            failure_count=row["failure_count"],
+        )
+    until = row["locked_until"] if row["locked_until"] and row["locked_until"] > now else None
+    return LockState(
+        locked=until is not None,
+        until=until,
+        hold_reason=None,
+        held_at=None,
+        failure_count=row["failure_count"],
+    )
+
+
+def lock_status(*, user: User) -> tuple[bool, datetime | None]:
+    """(locked for unregistered clients?, until when) for the user's username; a hold is
+    locked with no end: (True, None)."""
+    state = lock_state(user=user)
+    return (state.locked, state.until)
+
+
+def hold_place(*, user: User, reason: HoldReason) -> bool:
+    """Holds the user's online access until support's unlock (`lockout_clear`): every attempt
+    is refused, on the username and on every registered device, with no end date. True if this
+    placed it; False if it was held already (the first hold and its reason stay).
+
+    The caller decides what else the hold means (ending sessions, revoking devices) and records
+    its own event.
+    """
+    key = username_key(user.get_username())
+    now = timezone.now()
+    with transaction.atomic():
+        SignInLock.objects.get_or_create(username_key=key)
+        return bool(
+            SignInLock.objects.filter(username_key=key, held_at__isnull=True).update(
+                held_at=now, hold_reason=reason, updated_at=now
+            )
+        )
+
+
+def hold_active(*, user: User) -> bool:
+    """True while the user's online access is held (only support's unlock ends it)."""
+    return _held_rows(username_key(user.get_username())).exists()
+
+
+def failures_clear(*, user: User) -> None:
+    """Clears the failure counts and temporary locks of the username and of every registered
+    device, in one transaction (a password reset). Never lifts a hold: the columns of a hold,
+    even one placed meanwhile, are not written."""
+    _clear(user=user)
 
 
 def lockout_clear(*, user: User, request: HttpRequest | None = None) -> None:
-    """Clears the username's lock and every registered device's count and lock, in one
-    transaction (support's unlock; the caller records its own event)."""
+    """Support's unlock: lifts a hold and clears the username's lock and every registered
+    device's count and lock, in one transaction (the caller records its own event)."""
+    _clear(user=user, held_at=None, hold_reason="")
+
+
+def _clear(*, user: User, **hold_changes: object) -> None:
     with transaction.atomic():
         SignInLock.objects.filter(username_key=username_key(user.get_username())).update(
-            failure_count=0, locked_until=None, updated_at=timezone.now()
+            failure_count=0, locked_until=None, updated_at=timezone.now(), **hold_changes
         )
         RegisteredDevice.objects.filter(user=user).update(failure_count=0, locked_until=None)
 
@@ -223,8 +324,12 @@ def _filter_update(counter: Counter, condition: Q, **changes: object) -> int:
 
 
 def _is_locked(counter: Counter, now: datetime) -> bool:
+    """Locked or held now (a device: its own lock, or its username's hold)."""
     if counter.device_id is not None:
-        return RegisteredDevice.objects.filter(pk=counter.device_id, locked_until__gt=now).exists()
+        return (
+            RegisteredDevice.objects.filter(pk=counter.device_id, locked_until__gt=now).exists()
+            or _held_rows(counter.username_key).exists()
+        )
     return SignInLock.objects.filter(
-        username_key=counter.username_key, locked_until__gt=now
+        Q(locked_until__gt=now) | Q(held_at__isnull=False), username_key=counter.username_key
     ).exists()

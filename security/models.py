@@ -50,17 +50,40 @@ class RegisteredDevice(models.Model):
         return self.name
 
 
+class HoldReason(models.TextChoices):
+    """Why online access is held (see SignInLock.held_at)."""
+
+    NOT_ME = "not_me", "This wasn't me"
+    SUPPORT = "support", "Placed by support"
+
+
 class SignInLock(models.Model):
-    """Consecutive failures from unregistered clients, per username (known or not).
+    """Consecutive failures from unregistered clients, per username (known or not), and the
+    username's hold.
 
     Keyed by an HMAC of the normalised username so unknown usernames lock exactly like real ones
-    and the table reveals no usernames.
+    and the table reveals no usernames. `locked_until` is the temporary lock that failures cause;
+    a hold (`held_at`, `hold_reason`) has no end: it refuses every client, registered devices
+    included, until support unlocks the account. Only security.lockout reads or writes these.
     """
 
     username_key = models.CharField(max_length=64, unique=True)
     failure_count = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    hold_reason = models.CharField(max_length=10, choices=HoldReason.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(held_at__isnull=True, hold_reason="")
+                    | (models.Q(held_at__isnull=False) & ~models.Q(hold_reason=""))
+                ),
+                name="a_hold_has_a_time_and_a_reason",
+            )
+        ]
 
 
 class IdentityVerificationThrottle(models.Model):

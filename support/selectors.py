@@ -17,8 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from security.challenge import question_text
 from security.codes import mask_email, mask_phone
-from security.lockout import lock_status, username_key
-from security.models import ChallengeAnswer, RegisteredDevice, SecurityEvent, SignInLock
+from security.lockout import lock_state
+from security.models import ChallengeAnswer, RegisteredDevice, SecurityEvent
 
 RECENT_EVENTS = 20
 
@@ -66,6 +66,7 @@ class CustomerOverview:
     active: bool
     locked: bool
     locked_until: datetime | None
+    hold_reason: str  # "" unless held: why ("This wasn't me"); only support's unlock ends it
     failure_count: int
     email: str
     phone: str
@@ -82,12 +83,7 @@ class CustomerOverview:
 def customer_overview(user: User) -> CustomerOverview:
     """Everything the customer's page shows, as plain values (never model instances whose
     secret fields a template could reach)."""
-    locked, until = lock_status(user=user)
-    failures = (
-        SignInLock.objects.filter(username_key=username_key(user.get_username()))
-        .values_list("failure_count", flat=True)
-        .first()
-    )
+    lock = lock_state(user=user)
     devices = list(
         RegisteredDevice.objects.filter(user=user).values(
             "name", "created_at", "last_used_at", "failure_count", "locked_until"
@@ -122,9 +118,10 @@ def customer_overview(user: User) -> CustomerOverview:
         full_name=customer.full_name if customer else user.get_full_name(),
         customer_number=customer.customer_number if customer else "",
         active=user.is_active,
-        locked=locked,
-        locked_until=until,
-        failure_count=failures or 0,
+        locked=lock.locked,
+        locked_until=lock.until,
+        hold_reason=lock.hold_reason.label if lock.hold_reason is not None else "",
+        failure_count=lock.failure_count,
         email=masked_email(user.email or (customer.email if customer else "")),
         phone=masked_phone(user.mobile_phone or (customer.mobile_phone if customer else "")),
         must_reset_challenge_questions=user.must_reset_challenge_questions,

@@ -182,9 +182,10 @@ def caller_verify_answer(
 
 # --- Changing the online account ----------------------------------------------------------------
 def access_unlock(*, staff: User, user: User, reason: str, request: HttpRequest) -> None:
-    """Clears the sign-in lock and every failure count (username and registered devices) in one
-    transaction with the audit row and the customer's UNLOCKED event, then emails the customer
-    that access was restored (a failed email never undoes the unlock)."""
+    """Lifts a hold ("This wasn't me"), clears the sign-in lock and every failure count
+    (username and registered devices) in one transaction with the audit row and the customer's
+    UNLOCKED event, then emails the customer that access was restored (a failed email never
+    undoes the unlock)."""
     _require_customer(user)
     with transaction.atomic():
         lockout_clear(user=user)

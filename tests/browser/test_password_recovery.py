@@ -82,7 +82,7 @@ def test_customer_recovers_a_forgotten_password(page, axe_check, make_user, sett
 
 
 def test_this_wasnt_me_link_asks_first_then_locks_access(page, axe_check, make_user):
-    from recovery.not_me import on_support_hold
+    from security.lockout import hold_active
     from security.notifications import not_me_token_create
 
     user = make_user()
@@ -91,11 +91,11 @@ def test_this_wasnt_me_link_asks_first_then_locks_access(page, axe_check, make_u
     page.goto(path)
     page.get_by_role("heading", name="This wasn't me").wait_for()
     axe_check(path)  # a GET, like a mail scanner's: it must change nothing
-    assert not on_support_hold(user=user)
+    assert not hold_active(user=user)
     page.get_by_role("button", name="Lock my online access").click()
 
     page.get_by_role("heading", name="Online access is locked").wait_for()
-    assert on_support_hold(user=user)
+    assert hold_active(user=user)
     page.goto(path)
     page.get_by_role("heading", name="This link has already been used").wait_for()
     axe_check(path)

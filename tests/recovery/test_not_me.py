@@ -11,11 +11,11 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from recovery.not_me import not_me_report, not_me_token_check, on_support_hold
-from security.lockout import attempt_reserve, counter_for, lock_status, lockout_clear
+from recovery.flow import not_me_report, not_me_token_check
+from security.lockout import attempt_reserve, counter_for, hold_active, lock_status, lockout_clear
 from security.models import ActionToken, RegisteredDevice, SecurityCode, SecurityEvent
 from security.notifications import not_me_token_create
-from tests.conftest import HttpsClient
+from tests.conftest import DEMO_PASSWORD, HttpsClient
 
 pytestmark = pytest.mark.django_db
 
@@ -73,10 +73,11 @@ def test_post_locks_access_ends_sessions_revokes_devices_and_says_call_support(
     html = response.content.decode()
     assert "Online access is locked" in html
     assert settings.PORTAL_SUPPORT_PHONE in html and settings.PORTAL_SUPPORT_HOURS in html
-    # Locked for unregistered clients, until support unlocks (not a 30-minute lock).
+    # Locked for unregistered clients, until support unlocks (not a 30-minute lock): a hold,
+    # which has no end date at all.
     locked, until = lock_status(user=user)
-    assert locked and until - timezone.now() > timedelta(days=365)
-    assert on_support_hold(user=user)
+    assert locked and until is None
+    assert hold_active(user=user)
     # The correct password would not even be checked: no attempt slot is given.
     assert attempt_reserve(counter_for(username=user.username)) is False
     # Every session ends at its next request; every device is forgotten.
@@ -93,7 +94,7 @@ def test_the_account_stays_active_so_support_can_unlock_it(client, make_user):
     assert user.is_active  # "disable" is support's separate action
     lockout_clear(user=user)
     assert lock_status(user=user) == (False, None)
-    assert not on_support_hold(user=user)
+    assert not hold_active(user=user)
 
 
 def test_security_codes_in_flight_are_voided(client, make_user):
@@ -132,7 +133,7 @@ def test_a_token_claimed_in_parallel_acts_only_once(make_user, monkeypatch):
     stale_check = not_me_token_check(token=token)
     assert not_me_report(token=token).status == "done"
 
-    monkeypatch.setattr("recovery.not_me.not_me_token_check", lambda token: stale_check)
+    monkeypatch.setattr("recovery.flow.not_me_token_check", lambda token: stale_check)
     assert not_me_report(token=token).status == "used"
     assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.NOT_ME).count() == 1
 
@@ -183,4 +184,88 @@ def test_link_from_a_real_email_works_end_to_end(client, make_user, settings):
     link = next(line for line in mail.outbox[0].body.split() if "/not-me/" in line)
     path = link.removeprefix("https://testserver")
     assert client.post(path).status_code == 200
-    assert on_support_hold(user=user)
+    assert hold_active(user=user)
+
+
+# --- The hold it places ---------------------------------------------------------------------------
+def test_the_lock_is_a_hold_with_no_end_date_not_a_far_future_lock(client, make_user):
+    from security.lockout import lock_state, username_key
+    from security.models import HoldReason, SignInLock
+
+    user = make_user()
+    client.post(_url(not_me_token_create(user=user)))
+    row = SignInLock.objects.get(username_key=username_key(user.username))
+    assert row.locked_until is None
+    assert row.held_at is not None and row.hold_reason == HoldReason.NOT_ME
+    assert lock_state(user=user).hold_reason == HoldReason.NOT_ME
+
+
+def test_the_hold_still_holds_after_the_lockout_period_and_ten_years(client, make_user):
+    from tests.recovery.test_recovery import _verify
+
+    user = make_user()
+    client.post(_url(not_me_token_create(user=user)))
+    for later in (timedelta(minutes=31), timedelta(days=10 * 366)):
+        with time_machine.travel(timezone.now() + later):
+            assert hold_active(user=user)
+            assert lock_status(user=user) == (True, None)
+            login = HttpsClient().post(
+                "/login/", {"username": user.username, "password": DEMO_PASSWORD}
+            )
+            assert "Online access is temporarily locked" in login.content.decode()
+            assert _verify(HttpsClient(), user).status_code == 403  # recovery refused too
+
+
+def test_the_registered_device_of_a_held_customer_cannot_sign_in(make_user):
+    from security.devices import DEVICE_COOKIE
+    from tests.signin.test_login import register_device_for
+
+    user = make_user()
+    phone = HttpsClient()
+    phone.cookies[DEVICE_COOKIE] = register_device_for(user)
+    HttpsClient().post(_url(not_me_token_create(user=user)))
+
+    response = phone.post("/login/", {"username": user.username, "password": DEMO_PASSWORD})
+
+    assert response.status_code == 200
+    assert "Online access is temporarily locked" in response.content.decode()
+    assert not phone.get("/my/vehicles/").wsgi_request.user.is_authenticated
+
+
+def test_password_recovery_refuses_while_held_and_changes_nothing(client, make_user):
+    from recovery.flow import AccessHeld, password_reset_complete
+
+    user = make_user()
+    client.post(_url(not_me_token_create(user=user)))
+    with pytest.raises(AccessHeld):
+        password_reset_complete(user=user, password="a brand new passphrase 99")
+    user.refresh_from_db()
+    assert user.check_password(DEMO_PASSWORD)
+    assert hold_active(user=user)
+    assert not SecurityEvent.objects.filter(
+        user=user, kind=SecurityEvent.Kind.RECOVERY_COMPLETED
+    ).exists()
+
+
+def test_support_unlock_lifts_the_hold_and_recovery_works_again(client, make_user):
+    from tests.recovery.test_recovery import _verify
+
+    user = make_user()
+    client.post(_url(not_me_token_create(user=user)))
+    assert _verify(HttpsClient(), user).status_code == 403
+    lockout_clear(user=user)
+    assert not hold_active(user=user)
+    assert _verify(HttpsClient(), user)["Location"] == "/forgot-password/send/"
+
+
+def test_token_checks_answer_with_a_token_status(make_user):
+    from recovery.flow import TokenStatus
+
+    token = not_me_token_create(user=make_user())
+    later = not_me_token_create(user=make_user())
+    assert not_me_token_check(token=token).status is TokenStatus.VALID
+    assert not_me_token_check(token="x" * 43).status is TokenStatus.INVALID
+    assert not_me_report(token=token).status is TokenStatus.DONE
+    assert not_me_report(token=token).status is TokenStatus.USED
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        assert not_me_token_check(token=later).status is TokenStatus.EXPIRED

@@ -90,6 +90,35 @@ def test_a_customer_locked_by_five_wrong_passwords_can_log_in_after_the_unlock(
     assert accepted.headers["Location"].startswith("/login/verify/")
 
 
+def test_a_held_customer_shows_as_held_not_locked_until_and_the_unlock_lifts_the_hold(
+    agent, customer_url, make_user
+):
+    from security.lockout import hold_active, hold_place
+    from security.models import HoldReason
+
+    customer = make_user()
+    _device(customer)
+    hold_place(user=customer, reason=HoldReason.NOT_ME)
+    page = agent.get(customer_url(customer)).content.decode()
+    assert "<strong>Held</strong> (This wasn&#x27;t me)" in page
+    assert "<strong>Locked</strong>" not in page and "Not locked" not in page
+
+    agent.post(customer_url(customer, "unlock"), {"unlock-reason": "Caller verified, was them"})
+
+    assert not hold_active(user=customer)
+    assert lock_status(user=customer) == (False, None)
+    page = agent.get(customer_url(customer)).content.decode()
+    assert "Held" not in page and "Not locked" in page
+
+
+def test_a_temporary_lock_shows_its_end_and_never_as_held(agent, customer_url, make_user):
+    customer = make_user()
+    _lock(customer)
+    page = agent.get(customer_url(customer)).content.decode()
+    assert "<strong>Locked</strong> until " in page
+    assert "Held" not in page
+
+
 def test_unlock_emails_the_customer_that_access_was_restored(agent, customer_url, make_user):
     customer = make_user()
     _lock(customer)

@@ -17,7 +17,8 @@ from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.identity import identity_digest, normalize_reference, reference_key
+from accounts.fields import normalize_reference
+from accounts.identity import identity_digest, reference_key
 from accounts.models import Customer, LoanAccount, User
 from online_profile.selectors import registered_devices_for
 from portal.conf import portal

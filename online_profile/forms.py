@@ -6,7 +6,6 @@ form after a failed submission; everything else the customer typed is kept.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -16,6 +15,7 @@ from django.contrib.auth.password_validation import (
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from accounts import fields
 from accounts.forms import IdentityForm
 from security.challenge import (
     MIN_ANSWER_LENGTH,
@@ -193,25 +193,6 @@ class PasswordChangeForm(forms.Form):
 
 
 # --- Contact information --------------------------------------------------------------------------
-def normalize_phone(value: str) -> str:
-    """A mobile number as typed -> E.164 ("(201) 555-0123" -> "+12015550123"); "" if empty."""
-    raw = value.strip()
-    if not raw:
-        return ""
-    digits = re.sub(r"\D", "", raw)
-    if raw.startswith("+"):
-        if not 8 <= len(digits) <= 15 or re.search(r"[^\d\s().+-]", raw):
-            raise ValidationError("Enter a mobile number such as (201) 555-0123.")
-        return "+" + digits
-    if re.search(r"[^\d\s().-]", raw):
-        raise ValidationError("Enter a mobile number such as (201) 555-0123.")
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) != 10:
-        raise ValidationError("Enter a 10-digit US mobile number, such as (201) 555-0123.")
-    return "+1" + digits
-
-
 class ContactForm(forms.Form):
     email = forms.EmailField(
         label="Email address",
@@ -235,7 +216,8 @@ class ContactForm(forms.Form):
         return str(self.cleaned_data["email"]).strip()
 
     def clean_mobile_phone(self) -> str:
-        return normalize_phone(self.cleaned_data["mobile_phone"])
+        value = self.cleaned_data["mobile_phone"].strip()
+        return fields.mobile_phone(value) if value else ""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

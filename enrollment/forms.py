@@ -12,7 +12,7 @@ from accounts import fields
 from accounts.forms import StepForm, UnrenderedTextInput
 from accounts.models import Customer, LoanAccount, User
 from portal.conf import portal
-from security.challenge import MIN_ANSWER_LENGTH, normalize_answer, question_choices
+from security.challenge import challenge_set_problems, question_choices
 from security.password_forms import check_new_password, new_password_field
 
 
@@ -181,25 +181,15 @@ class ProfileForm(StepForm):
         check_new_password(self, data, candidate)
 
     def _check_questions(self, data: dict[str, Any]) -> None:
-        seen_questions: set[str] = set()
-        seen_answers: set[str] = set()
-        for question_field, answer_field in self.QUESTION_FIELDS:
-            question = data.get(question_field)
-            if question:
-                if question in seen_questions:
-                    self.add_error(question_field, "Choose a different question for each.")
-                seen_questions.add(question)
-            answer = data.get(answer_field)
-            if answer is None:
-                continue
-            normalized = normalize_answer(answer)
-            if len(normalized) < MIN_ANSWER_LENGTH:
-                self.add_error(
-                    answer_field, f"Your answer must be at least {MIN_ANSWER_LENGTH} characters."
-                )
-            elif normalized in seen_answers:
-                self.add_error(answer_field, "Give a different answer to each question.")
-            seen_answers.add(normalized)
+        pairs = [(data.get(q), data.get(a)) for q, a in self.QUESTION_FIELDS]
+        problems = challenge_set_problems(pairs)
+        for (question_field, answer_field), (question_error, answer_error) in zip(
+            self.QUESTION_FIELDS, problems, strict=True
+        ):
+            if question_error:
+                self.add_error(question_field, question_error)
+            if answer_error:
+                self.add_error(answer_field, answer_error)
 
     def challenge_answers(self) -> list[tuple[str, str]]:
         return [

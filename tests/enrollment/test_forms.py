@@ -245,7 +245,7 @@ def test_challenge_questions_must_differ(make_customer):
 
 def test_challenge_answers_differ_ignoring_case_and_spaces(make_customer):
     errors = _profile_errors(make_customer(), answer_2="  blue   RIDGE ")
-    assert errors["answer_2"] == ["Give a different answer to each question."]
+    assert errors["answer_2"] == ["Use an answer different from your other answers."]
 
 
 def test_challenge_answers_need_three_characters_after_normalising(make_customer):

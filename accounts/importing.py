@@ -11,6 +11,9 @@ what the cross-row checks need:
    (INSERT ... ON CONFLICT DO UPDATE, on SQLite and PostgreSQL alike). Both passes hash the bytes
    they read; if the file changed in between, the transaction is rolled back.
 
+Every field customers also type (phone, TIN last 4, birth date, account number, VIN) is checked
+by its rule in accounts.fields, so the export and the customer's own entries are held to the same
+definition; as the export is machine-written, values must already be in the rule's normal form.
 Identity data (TIN last 4, birth date) is kept only as accounts.identity.identity_digest; no
 message of this module repeats a value from the file.
 """
@@ -27,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -35,7 +39,9 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.identity import identity_digest, normalize_reference, vin_problem
+from accounts import fields
+from accounts.fields import normalize_reference, vin_problem
+from accounts.identity import identity_digest
 from accounts.models import Customer, LoanAccount, Vehicle
 
 HEADER = (
@@ -61,10 +67,7 @@ _PROGRESS_EVERY = 2_000
 
 # [0-9], not \d: \d also matches digits of other scripts.
 _CUSTOMER_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}")
-_ACCOUNT_NUMBER = re.compile(r"[A-Z0-9]{4,20}")
-_TIN_LAST4 = re.compile(r"[0-9]{4}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 _AMOUNT = re.compile(r"[0-9]{1,10}\.[0-9]{2}")
 _YEAR = re.compile(r"[0-9]{4}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -315,8 +318,8 @@ def _row(line: int, values: list[str]) -> _Row:
         date.fromisoformat(birth_text),
         email,
         mobile_phone,
-        _reference(account_text),
-        _reference(vin_text),
+        normalize_reference(account_text),
+        normalize_reference(vin_text),
         int(year_text),
         make,
         model,
@@ -385,21 +388,30 @@ def _parse(line: int, record: list[str], problems: list[RowProblem], today: date
             bad(field, "is required")
         elif len(value) > 100:
             bad(field, "must be at most 100 characters")
-    if not _TIN_LAST4.fullmatch(tin_last4):
+    if _normal(fields.tin_last4, tin_last4) != tin_last4:
         bad("tin_last4", "must be exactly 4 digits")
     birth_date = _date(birth_text, "birth_date", bad)
-    if birth_date is not None and not date(1900, 1, 1) <= birth_date < today:
-        bad("birth_date", "must be a date of birth in the past")
+    in_range = partial(fields.birth_date_in_range, today=today)
+    if birth_date is not None and _normal(in_range, birth_date) is None:
+        bad(
+            "birth_date",
+            f"must be a date of birth in the past, from {fields.FIRST_BIRTH_YEAR}-01-01 on",
+        )
     if not email:
         bad("email", "is required")
     elif not _valid_email(email):
         bad("email", "is not a valid email address")
-    if mobile_phone and not _E164.fullmatch(mobile_phone):
-        bad("mobile_phone", "must be in E.164 form, such as +12015550123")
-    # Stored as customers type it at enrollment (accounts.identity.normalize_reference).
-    if not _ACCOUNT_NUMBER.fullmatch(_reference(account_text)):
-        bad("account_number", "must be 4 to 20 letters or digits")
-    problem = vin_problem(_reference(vin_text))
+    if mobile_phone:
+        e164 = _normal(fields.mobile_phone, mobile_phone)
+        if e164 is None:
+            bad("mobile_phone", "is not a mobile number (in E.164 form, such as +12015550123)")
+        elif e164 != mobile_phone:
+            bad("mobile_phone", "must be in E.164 form, such as +12015550123")
+    # Stored as customers type it at enrollment (accounts.fields.normalize_reference).
+    if _normal(fields.account_number, account_text) is None:
+        low, high = fields.ACCOUNT_NUMBER_MIN, fields.ACCOUNT_NUMBER_MAX
+        bad("account_number", f"must be {low} to {high} letters or digits")
+    problem = vin_problem(normalize_reference(vin_text))
     if problem:
         bad("vin", problem)
     last_year = today.year + 2
@@ -431,9 +443,12 @@ def _valid_email(email: str) -> bool:
     return True
 
 
-def _reference(text: str) -> str:
-    upper = text.upper()
-    return upper if upper.isalnum() else normalize_reference(text)
+def _normal[T, R](rule: Callable[[T], R], value: T) -> R | None:
+    """What `rule` (one of accounts.fields) makes of `value`, or None when it refuses it."""
+    try:
+        return rule(value)
+    except ValidationError:
+        return None
 
 
 def _is_utf8(text: str) -> bool:

@@ -32,7 +32,7 @@ VEHICLES = (("Honda", "Accord"), ("Toyota", "RAV4"), ("Ford", "F-150"), ("Hyunda
 
 def write_rows(path: Path, rows: int) -> int:
     """Writes `rows` loan accounts; every fifth customer has two. Returns the customer count."""
-    from accounts.identity import vin_check_digit
+    from accounts.fields import vin_check_digit
     from accounts.importing import HEADER
 
     customer = 0

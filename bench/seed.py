@@ -41,7 +41,8 @@ def main() -> None:
     from django.http import HttpResponse
     from django.test import RequestFactory
 
-    from accounts.identity import identity_digest, vin_check_digit
+    from accounts.fields import vin_check_digit
+    from accounts.identity import identity_digest
     from accounts.models import Customer, LoanAccount, User, Vehicle
     from security.challenge import QUESTIONS, hash_answer
     from security.devices import DEVICE_COOKIE, device_register

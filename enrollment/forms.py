@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from accounts import fields
 from accounts.forms import StepForm, UnrenderedTextInput
 from accounts.models import Customer, LoanAccount, User
 from portal.conf import portal
-from security.challenge import MIN_ANSWER_LENGTH, normalize_answer, question_choices
+from security.challenge import challenge_set_problems, question_choices
 from security.password_forms import check_new_password, new_password_field
 
 
@@ -73,35 +73,13 @@ class VehiclesForm(StepForm):
 
 
 # --- Step 3 ---------------------------------------------------------------------------------------
-_USERNAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _QUESTION_CHOICES = [("", "Choose a question"), *question_choices()]
-
-
-def normalize_mobile(value: str) -> str:
-    """A mobile number as E.164 ("+12015550123"); US 10-digit numbers get +1."""
-    digits = re.sub(r"[\s().-]", "", value)
-    if digits.startswith("+"):
-        candidate = digits
-    elif len(digits) == 10:
-        candidate = "+1" + digits
-    elif len(digits) == 11 and digits.startswith("1"):
-        candidate = "+" + digits
-    else:
-        candidate = ""
-    if not re.fullmatch(r"\+[1-9]\d{7,14}", candidate) or (
-        candidate.startswith("+1") and not re.fullmatch(r"\+1[2-9]\d{2}[2-9]\d{6}", candidate)
-    ):
-        raise ValidationError(
-            "Enter a mobile number like (201) 555-0123, or with its country code, "
-            "like +44 7700 900123."
-        )
-    return candidate
 
 
 class ProfileForm(StepForm):
     username = forms.CharField(
         label="Username",
-        help_text="6 to 30 characters: letters, digits, periods (.), underscores (_) or hyphens (-).",
+        help_text=fields.USERNAME_HELP,
         max_length=60,
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
@@ -163,13 +141,7 @@ class ProfileForm(StepForm):
             self.fields[answer].error_messages["required"] = "Enter an answer."
 
     def clean_username(self) -> str:
-        username: str = self.cleaned_data["username"].strip()
-        if not 6 <= len(username) <= 30:
-            raise ValidationError("Your username must be 6 to 30 characters long.")
-        if not _USERNAME.match(username):
-            raise ValidationError(
-                "Use only letters, digits, periods (.), underscores (_) and hyphens (-)."
-            )
+        username = fields.username(self.cleaned_data["username"])
         folded = username.casefold()
         references = self.customer.loan_accounts.values_list("account_number", "vehicle__vin")
         if any(ref.casefold() in folded for pair in references for ref in pair if len(ref) >= 4):
@@ -180,7 +152,7 @@ class ProfileForm(StepForm):
 
     def clean_mobile_phone(self) -> str:
         value = self.cleaned_data["mobile_phone"].strip()
-        return normalize_mobile(value) if value else ""
+        return fields.mobile_phone(value) if value else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -209,25 +181,15 @@ class ProfileForm(StepForm):
         check_new_password(self, data, candidate)
 
     def _check_questions(self, data: dict[str, Any]) -> None:
-        seen_questions: set[str] = set()
-        seen_answers: set[str] = set()
-        for question_field, answer_field in self.QUESTION_FIELDS:
-            question = data.get(question_field)
-            if question:
-                if question in seen_questions:
-                    self.add_error(question_field, "Choose a different question for each.")
-                seen_questions.add(question)
-            answer = data.get(answer_field)
-            if answer is None:
-                continue
-            normalized = normalize_answer(answer)
-            if len(normalized) < MIN_ANSWER_LENGTH:
-                self.add_error(
-                    answer_field, f"Your answer must be at least {MIN_ANSWER_LENGTH} characters."
-                )
-            elif normalized in seen_answers:
-                self.add_error(answer_field, "Give a different answer to each question.")
-            seen_answers.add(normalized)
+        pairs = [(data.get(q), data.get(a)) for q, a in self.QUESTION_FIELDS]
+        problems = challenge_set_problems(pairs)
+        for (question_field, answer_field), (question_error, answer_error) in zip(
+            self.QUESTION_FIELDS, problems, strict=True
+        ):
+            if question_error:
+                self.add_error(question_field, question_error)
+            if answer_error:
+                self.add_error(answer_field, answer_error)
 
     def challenge_answers(self) -> list[tuple[str, str]]:
         return [

@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 
 from accounts.models import Customer, ElectronicConsent, LoanAccount, User
 from portal.conf import portal
-from security.challenge import QUESTIONS, REQUIRED_QUESTIONS
+from security.challenge import check_full_set
 from security.events import record_event
 from security.models import ChallengeAnswer, SecurityEvent
 
@@ -81,9 +81,8 @@ def enrollment_complete(
     case) exist even when two enrollments finish at the same moment: the loser gets
     EnrollmentConflict and leaves no rows behind.
     """
-    questions = [question for question, _ in profile.answers]
-    if len(set(questions)) != REQUIRED_QUESTIONS or any(q not in QUESTIONS for q in questions):
-        raise ValueError("three distinct challenge questions from the list are required")
+    # The answers are already hashed; the form checked them (security.challenge's set rules).
+    check_full_set([question for question, _ in profile.answers])
     agent = request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
     ip = getattr(request, "client_ip", None)
     try:

@@ -19,13 +19,7 @@ from accounts.models import LoanAccount, User
 from online_profile.selectors import registered_devices_for
 from portal.conf import portal
 from security import two_step
-from security.challenge import (
-    MIN_ANSWER_LENGTH,
-    QUESTIONS,
-    challenge_answer_rows,
-    hash_answer,
-    normalize_answer,
-)
+from security.challenge import QUESTIONS, answer_problem, challenge_answer_rows, hash_answer
 from security.codes import code_check, code_send
 from security.devices import device_remove, devices_revoke_all
 from security.events import record_event
@@ -108,7 +102,7 @@ def profile_challenge_question_update(
 ) -> None:
     """Replaces one challenge question's answer (and the question itself, if a new one is
     chosen). Raises ChallengeAnswer.DoesNotExist when `current` is not one of the user's."""
-    if new_question not in QUESTIONS or len(normalize_answer(answer)) < MIN_ANSWER_LENGTH:
+    if new_question not in QUESTIONS or answer_problem(answer):
         raise ValueError("unknown question or answer too short")
     answer_hash = hash_answer(answer)  # slow: before the write transaction
     with transaction.atomic():

@@ -6,7 +6,6 @@ form after a failed submission; everything else the customer typed is kept.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -16,14 +15,15 @@ from django.contrib.auth.password_validation import (
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from accounts import fields
 from accounts.forms import IdentityForm
 from security.challenge import (
     MIN_ANSWER_LENGTH,
     QUESTIONS,
     REQUIRED_QUESTIONS,
-    answer_matches,
-    normalize_answer,
+    challenge_set_problems,
     question_text,
+    replacement_problems,
 )
 from security.models import ChallengeAnswer
 from security.password_forms import check_new_password, new_password_field
@@ -102,17 +102,11 @@ class ChallengeQuestionUpdateForm(forms.Form):
         new_question = cleaned.get("new_question") or current
         cleaned["new_question"] = new_question
         others = [row for row in self.rows if row.question != current]
-        if new_question in {row.question for row in others}:
-            self.add_error("new_question", "You already use this question; choose another one.")
-        if answer is not None:
-            normalized = normalize_answer(answer)
-            if len(normalized) < MIN_ANSWER_LENGTH:
-                self.add_error(
-                    "answer", f"Your answer needs at least {MIN_ANSWER_LENGTH} characters."
-                )
-            # Same rule as at enrollment: three different answers.
-            elif any(answer_matches(answer, row.answer_hash) for row in others):
-                self.add_error("answer", "Use an answer different from your other answers.")
+        question_error, answer_error = replacement_problems(new_question, answer, others=others)
+        if question_error:
+            self.add_error("new_question", question_error)
+        if answer_error:
+            self.add_error("answer", answer_error)
         return cleaned
 
 
@@ -136,24 +130,15 @@ class ChallengeQuestionsResetForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        seen_questions: set[str] = set()
-        seen_answers: set[str] = set()
-        for i in range(1, REQUIRED_QUESTIONS + 1):
-            question = cleaned.get(f"question_{i}")
-            if question:
-                if question in seen_questions:
-                    self.add_error(f"question_{i}", "Choose three different questions.")
-                seen_questions.add(question)
-            answer = cleaned.get(f"answer_{i}")
-            if answer is not None:
-                normalized = normalize_answer(answer)
-                if len(normalized) < MIN_ANSWER_LENGTH:
-                    self.add_error(
-                        f"answer_{i}", f"Your answer needs at least {MIN_ANSWER_LENGTH} characters."
-                    )
-                elif normalized in seen_answers:
-                    self.add_error(f"answer_{i}", "Use three different answers.")
-                seen_answers.add(normalized)
+        positions = range(1, REQUIRED_QUESTIONS + 1)
+        pairs = [(cleaned.get(f"question_{i}"), cleaned.get(f"answer_{i}")) for i in positions]
+        for i, (question_error, answer_error) in zip(
+            positions, challenge_set_problems(pairs), strict=True
+        ):
+            if question_error:
+                self.add_error(f"question_{i}", question_error)
+            if answer_error:
+                self.add_error(f"answer_{i}", answer_error)
         return cleaned
 
     def answers(self) -> list[tuple[str, str]]:
@@ -193,25 +178,6 @@ class PasswordChangeForm(forms.Form):
 
 
 # --- Contact information --------------------------------------------------------------------------
-def normalize_phone(value: str) -> str:
-    """A mobile number as typed -> E.164 ("(201) 555-0123" -> "+12015550123"); "" if empty."""
-    raw = value.strip()
-    if not raw:
-        return ""
-    digits = re.sub(r"\D", "", raw)
-    if raw.startswith("+"):
-        if not 8 <= len(digits) <= 15 or re.search(r"[^\d\s().+-]", raw):
-            raise ValidationError("Enter a mobile number such as (201) 555-0123.")
-        return "+" + digits
-    if re.search(r"[^\d\s().-]", raw):
-        raise ValidationError("Enter a mobile number such as (201) 555-0123.")
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) != 10:
-        raise ValidationError("Enter a 10-digit US mobile number, such as (201) 555-0123.")
-    return "+1" + digits
-
-
 class ContactForm(forms.Form):
     email = forms.EmailField(
         label="Email address",
@@ -235,7 +201,8 @@ class ContactForm(forms.Form):
         return str(self.cleaned_data["email"]).strip()
 
     def clean_mobile_phone(self) -> str:
-        return normalize_phone(self.cleaned_data["mobile_phone"])
+        value = self.cleaned_data["mobile_phone"].strip()
+        return fields.mobile_phone(value) if value else ""
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

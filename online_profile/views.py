@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from online_profile import flow as services
@@ -36,6 +35,7 @@ from security.codes import CodeCooldown, CodeDeliveryError, mask_email, mask_pho
 from security.devices import device_for_request
 from security.models import RegisteredDevice
 from security.ratelimits import ip_limit_reached, too_many_attempts
+from security.redirects import safe_next_url
 
 GET_POST = ["GET", "POST"]
 ESIGN_TEMPLATE = "partials/esign_disclosure.html"
@@ -391,12 +391,8 @@ def activity(request: HttpRequest) -> HttpResponse:
 
 # --- Re-authentication ----------------------------------------------------------------------------
 def _safe_next(request: HttpRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=True
-    ):
-        return candidate
-    return reverse("profile:profile")
+    candidate = request.POST.get("next") or request.GET.get("next")
+    return safe_next_url(request, candidate) or reverse("profile:profile")
 
 
 @login_required

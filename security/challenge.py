@@ -1,12 +1,19 @@
-"""Challenge questions: the list customers choose from, and answer normalising and hashing.
+"""Challenge questions: the list customers choose from, the rules of a set, and answer
+normalising and hashing.
 
 Answers are compared ignoring case, surrounding and repeated spaces (and Unicode look-alikes via
 NFKC), then hashed like passwords. They are never a second factor on their own.
+
+A set is REQUIRED_QUESTIONS different questions from QUESTIONS, each answered with at least
+MIN_ANSWER_LENGTH characters (once normalised), no two answers the same. Every form that takes
+answers (enrollment, replacing one answer, replacing all three) asks challenge_set_problems or
+replacement_problems, so the rules and their messages are these only.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -33,6 +40,14 @@ QUESTIONS: dict[str, str] = {
 MIN_ANSWER_LENGTH = 3
 REQUIRED_QUESTIONS = 3
 
+QUESTION_UNKNOWN = "Choose a question from the list."
+QUESTION_REPEATED = "Choose a different question for each."
+ANSWER_TOO_SHORT = f"Your answer must be at least {MIN_ANSWER_LENGTH} characters."
+ANSWER_REPEATED = "Use an answer different from your other answers."
+
+# (problem with the question, problem with the answer); None where there is none.
+Problems = tuple[str | None, str | None]
+
 
 def question_text(key: str) -> str:
     return QUESTIONS.get(key, "")
@@ -44,6 +59,74 @@ def question_choices() -> list[tuple[str, str]]:
 
 def normalize_answer(answer: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", answer or "").casefold().split())
+
+
+def answer_problem(answer: str) -> str | None:
+    """What is wrong with an answer on its own (too short once normalised), or None."""
+    return ANSWER_TOO_SHORT if len(normalize_answer(answer)) < MIN_ANSWER_LENGTH else None
+
+
+def challenge_set_problems(pairs: Iterable[tuple[str | None, str | None]]) -> list[Problems]:
+    """What is wrong at each position of a set of (question key, answer) pairs.
+
+    A question must be one of QUESTIONS and not chosen at an earlier position; an answer must be
+    long enough and differ from the answers at earlier positions, so the later of two repeats
+    is the one marked. An empty or None question or answer is skipped (the form's field has
+    already said it is required).
+    """
+    problems: list[Problems] = []
+    seen_questions: set[str] = set()
+    seen_answers: set[str] = set()
+    for question, answer in pairs:
+        question_error: str | None = None
+        answer_error: str | None = None
+        if question:
+            if question not in QUESTIONS:
+                question_error = QUESTION_UNKNOWN
+            elif question in seen_questions:
+                question_error = QUESTION_REPEATED
+            seen_questions.add(question)
+        if answer is not None:
+            normalized = normalize_answer(answer)
+            answer_error = answer_problem(answer)
+            if answer_error is None and normalized in seen_answers:
+                answer_error = ANSWER_REPEATED
+            seen_answers.add(normalized)
+        problems.append((question_error, answer_error))
+    return problems
+
+
+def replacement_problems(
+    question: str, answer: str | None, *, others: Sequence[ChallengeAnswer]
+) -> Problems:
+    """What is wrong with replacing one question of a saved set by (question, answer), checked
+    against the user's `others` saved rows under the same rules (answers through their hashes)."""
+    question_error: str | None = None
+    answer_error: str | None = None
+    if question not in QUESTIONS:
+        question_error = QUESTION_UNKNOWN
+    elif question in {row.question for row in others}:
+        question_error = QUESTION_REPEATED
+    if answer is not None:
+        answer_error = answer_problem(answer)
+        if answer_error is None and any(answer_matches(answer, row.answer_hash) for row in others):
+            answer_error = ANSWER_REPEATED
+    return question_error, answer_error
+
+
+def check_full_set(questions: Sequence[str], answers: Sequence[str] | None = None) -> None:
+    """Raises ValueError unless `questions` (and `answers`, when they are at hand in clear) make
+    a full set: the last check of the services that store one, after the forms told the
+    customer what to correct."""
+    if len(questions) != REQUIRED_QUESTIONS or (
+        answers is not None and len(answers) != len(questions)
+    ):
+        raise ValueError(f"{REQUIRED_QUESTIONS} challenge questions are needed")
+    pairs = zip(questions, answers if answers is not None else [None] * len(questions), strict=True)
+    if not all(questions) or any(
+        problems != (None, None) for problems in challenge_set_problems(pairs)
+    ):
+        raise ValueError("three distinct questions from the list with distinct answers are needed")
 
 
 def hash_answer(answer: str) -> str:
@@ -64,16 +147,7 @@ def challenge_answer_rows(*, user: User, answers: list[tuple[str, str]]) -> list
     """
     from security.models import ChallengeAnswer
 
-    keys = [key for key, _ in answers]
-    normalized = [normalize_answer(answer) for _, answer in answers]
-    if (
-        len(answers) != REQUIRED_QUESTIONS
-        or len(set(keys)) != len(keys)
-        or any(key not in QUESTIONS for key in keys)
-        or len(set(normalized)) != len(normalized)
-        or any(len(a) < MIN_ANSWER_LENGTH for a in normalized)
-    ):
-        raise ValueError("three distinct questions with distinct answers are needed")
+    check_full_set([key for key, _ in answers], [answer for _, answer in answers])
     return [
         ChallengeAnswer(user=user, question=key, answer_hash=hash_answer(answer))
         for key, answer in answers

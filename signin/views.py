@@ -12,7 +12,6 @@ from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.conf import portal
@@ -20,6 +19,7 @@ from security.codes import code_cooldown_left, code_live
 from security.events import record_event
 from security.models import SecurityEvent
 from security.ratelimits import ip_limit_reached, too_many_attempts
+from security.redirects import safe_next_url
 from signin import flow
 from signin.forms import LoginForm, RegisterDeviceForm, SendCodeForm, StepUpForm
 
@@ -32,12 +32,7 @@ DISABLED_MESSAGE = "Online access to this account is turned off. Please call us 
 
 
 def _next_url(request: HttpRequest) -> str:
-    candidate = request.GET.get("next", "")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=True
-    ):
-        return candidate
-    return ""
+    return safe_next_url(request, request.GET.get("next"))
 
 
 def _landing(next_url: str = "") -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import fields
 
 
 class StaffLoginForm(OTPAdminAuthenticationForm):
@@ -53,10 +57,11 @@ class ReasonForm(forms.Form):
 
 
 class IdentityCheckForm(forms.Form):
-    tin_last4 = forms.RegexField(
+    """What the caller says, checked by the same rules as the customer's own identity check
+    (accounts.fields); the messages are written for the agent."""
+
+    tin_last4 = forms.CharField(
         label="Last 4 digits of SSN or TIN",
-        regex=r"^[0-9]{4}$",
-        error_messages={"invalid": "Enter the 4 digits the caller says."},
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "inputmode": "numeric", "maxlength": 4, "size": 6}
         ),
@@ -66,6 +71,16 @@ class IdentityCheckForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "off"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the date of birth the caller says."},
     )
+
+    def clean_tin_last4(self) -> str:
+        try:
+            return fields.tin_last4(self.cleaned_data["tin_last4"])
+        except ValidationError:
+            raise ValidationError("Enter the 4 digits the caller says.") from None
+
+    def clean_birth_date(self) -> date:
+        # Picked in a date input; the range (not in the future, not before 1900) is the rule's.
+        return fields.birth_date_in_range(self.cleaned_data["birth_date"])
 
 
 class QuestionCheckForm(forms.Form):

@@ -20,12 +20,14 @@ from urllib.parse import quote, urlencode
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_ratelimit.core import is_ratelimited
 
+from accounts import fields
 from accounts.identity import identity_digest
 from accounts.models import User, new_security_stamp
 from portal.conf import portal
@@ -251,11 +253,16 @@ class SupportUserError(Exception):
 def support_user_create(*, username: str, role: str, password: str, email: str = "") -> TOTPDevice:
     """Creates a staff user in the role's group with a confirmed authenticator-app device.
 
-    The password must pass the project's validators. Raises SupportUserError (taken username,
-    unknown role or missing group) or django's ValidationError (weak password).
+    The username follows the customers' rule (accounts.fields.username) and the password must
+    pass the project's validators. Raises SupportUserError (refused or taken username, unknown
+    role or missing group) or django's ValidationError (weak password).
     """
     if role not in ROLE_GROUPS:
         raise SupportUserError(f"unknown role {role!r}; choose agent or supervisor")
+    try:
+        username = fields.username(username)
+    except ValidationError as exc:
+        raise SupportUserError("Username refused: " + " ".join(exc.messages)) from None
     user = User(username=username, email=email, is_staff=True)
     validate_password(password, user)
     user.password = make_password(password)  # hashed before the write transaction opens

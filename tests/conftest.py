@@ -92,7 +92,7 @@ _counter = iter(range(10_000, 10_000_000))
 
 
 def make_vin(serial: int) -> str:
-    from accounts.identity import vin_check_digit
+    from accounts.fields import vin_check_digit
 
     base = f"1HGCM826?{serial:08d}"[:17]
     base = base.replace("?", "0")

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from accounts.identity import identity_digest, vin_check_digit, vin_problem
+from accounts.fields import vin_check_digit, vin_problem
+from accounts.identity import identity_digest
 
 KNOWN_GOOD_VIN = "1HGCM82633A004352"
 

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from accounts.fields import mobile_phone
 from accounts.forms import IdentityForm
-from enrollment.forms import ProfileForm, VehiclesForm, normalize_mobile
+from enrollment.forms import ProfileForm, VehiclesForm
 from tests.conftest import make_vin
 from tests.enrollment.conftest import profile_data
 
@@ -221,7 +222,7 @@ def test_password_is_never_rendered_back(make_customer):
     ],
 )
 def test_mobile_phone_is_normalised_to_e164(typed, expected):
-    assert normalize_mobile(typed) == expected
+    assert mobile_phone(typed) == expected
 
 
 @pytest.mark.parametrize("typed", ["555-0199", "+1 011 555 0199", "phone", "+0 123456789"])
@@ -244,7 +245,7 @@ def test_challenge_questions_must_differ(make_customer):
 
 def test_challenge_answers_differ_ignoring_case_and_spaces(make_customer):
     errors = _profile_errors(make_customer(), answer_2="  blue   RIDGE ")
-    assert errors["answer_2"] == ["Give a different answer to each question."]
+    assert errors["answer_2"] == ["Use an answer different from your other answers."]
 
 
 def test_challenge_answers_need_three_characters_after_normalising(make_customer):

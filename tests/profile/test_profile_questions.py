@@ -70,7 +70,10 @@ def test_keeping_the_question_changes_only_the_answer(client, customer):
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"current": KEYS[0], "new_question": KEYS[1], "answer": "maple"}, "You already use"),
+        (
+            {"current": KEYS[0], "new_question": KEYS[1], "answer": "maple"},
+            "Choose a different question for each",
+        ),
         ({"current": KEYS[0], "new_question": KEYS[6], "answer": "ab"}, "at least 3"),
         ({"current": KEYS[0], "new_question": KEYS[6], "answer": " REX "}, "different from"),
         ({"current": KEYS[7], "new_question": KEYS[6], "answer": "maple"}, "valid choice"),
@@ -174,7 +177,7 @@ def test_saving_three_new_questions_clears_the_flag_in_one_change(client, flagge
                 "question_3": KEYS[0],
                 "answer_3": "ccc",
             },
-            "Choose three different questions",
+            "Choose a different question for each",
         ),
         (
             {
@@ -185,7 +188,7 @@ def test_saving_three_new_questions_clears_the_flag_in_one_change(client, flagge
                 "question_3": KEYS[0],
                 "answer_3": "ccc",
             },
-            "Use three different answers",
+            "Use an answer different from your other answers",
         ),
         (
             {"question_1": KEYS[3], "answer_1": "aaa", "question_2": KEYS[4], "answer_2": "bbb"},

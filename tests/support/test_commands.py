@@ -32,9 +32,9 @@ def _run(monkeypatch, stdin, *args) -> str:
 
 
 def test_create_support_user_reads_the_password_and_prints_url_and_otpauth_uri(monkeypatch, db):
-    output = _run(monkeypatch, io.StringIO(STAFF_PASSWORD + "\n"), "avery", "--role", "agent")
+    output = _run(monkeypatch, io.StringIO(STAFF_PASSWORD + "\n"), "avery.lee", "--role", "agent")
 
-    user = User.objects.get(username="avery")
+    user = User.objects.get(username="avery.lee")
     assert user.is_staff and not user.is_superuser and user.customer is None
     assert user.check_password(STAFF_PASSWORD)
     assert list(user.groups.values_list("name", flat=True)) == ["Support agent"]
@@ -43,7 +43,7 @@ def test_create_support_user_reads_the_password_and_prints_url_and_otpauth_uri(m
     assert "https://localhost:8443/support-console/" in output
     uri = re.search(r"otpauth://totp/\S+", output).group(0)
     parts = urlsplit(uri)
-    assert unquote(parts.path).endswith(":avery")
+    assert unquote(parts.path).endswith(":avery.lee")
     assert parse_qs(parts.query)["secret"][0]
     assert "\u2580" in output or "\u2584" in output or "\u2588" in output  # the terminal QR code
     assert STAFF_PASSWORD not in output
@@ -53,14 +53,14 @@ def test_create_support_user_generates_and_prints_a_password_without_stdin(monke
     output = _run(
         monkeypatch,
         _Terminal(),
-        "blake",
+        "blake.kim",
         "--role",
         "supervisor",
         "--base-url",
         "https://portal.example/",
     )
     password = re.search(r"Password \(shown once, keep it safe\): (\S+)", output).group(1)
-    user = User.objects.get(username="blake")
+    user = User.objects.get(username="blake.kim")
     assert user.check_password(password)
     assert len(password) >= 15
     assert list(user.groups.values_list("name", flat=True)) == ["Supervisor"]
@@ -69,8 +69,17 @@ def test_create_support_user_generates_and_prints_a_password_without_stdin(monke
 
 def test_create_support_user_refuses_a_weak_password(monkeypatch, db):
     with pytest.raises(CommandError, match="Password refused"):
-        _run(monkeypatch, io.StringIO("short\n"), "casey", "--role", "agent")
-    assert not User.objects.filter(username="casey").exists()
+        _run(monkeypatch, io.StringIO("short\n"), "casey.nash", "--role", "agent")
+    assert not User.objects.filter(username="casey.nash").exists()
+
+
+@pytest.mark.parametrize("username", ["alex", "avery lee", "\u00e4very.lee", "avery@lee"])
+def test_create_support_user_refuses_a_username_outside_the_username_rule(
+    monkeypatch, db, username
+):
+    with pytest.raises(CommandError, match="Username refused"):
+        _run(monkeypatch, io.StringIO(STAFF_PASSWORD + "\n"), username, "--role", "agent")
+    assert not User.objects.exists()
 
 
 def test_create_support_user_refuses_a_taken_username(monkeypatch, make_user):

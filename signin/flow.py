@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from security.challenge import answer_matches, question_text
 from security.codes import CodeCooldown, CodeDeliveryError, code_check, code_send
 from security.devices import device_from_cookie, device_register
 from security.events import record_event
+from security.flow_state import Expiry, FlowState
 from security.lockout import (
     Counter,
     attempt_failed,
@@ -94,8 +94,12 @@ class PasswordOutcome(StrEnum):
 
 
 @dataclass
-class LoginFlow:
-    """The login in progress (JSON-serialisable, stored in the session)."""
+class LoginFlow(FlowState):
+    """The login in progress (stored in the session under FLOW_KEY). It ends FLOW_SECONDS after
+    it started, however busy the customer is."""
+
+    KEY = FLOW_KEY
+    EXPIRES = Expiry.SINCE_CREATED
 
     user_id: int
     flow_id: str
@@ -106,6 +110,10 @@ class LoginFlow:
     next_url: str = ""
     created: float = 0.0
 
+    @classmethod
+    def lifetime_seconds(cls) -> float:
+        return FLOW_SECONDS
+
     # --- state ---------------------------------------------------------------------------------
     @property
     def pending(self) -> list[str]:
@@ -115,39 +123,12 @@ class LoginFlow:
     def verified(self) -> bool:
         return not self.pending
 
-    @property
-    def expired(self) -> bool:
-        return time.time() - self.created > FLOW_SECONDS
-
     def user(self) -> User | None:
         return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
 
     def counter(self, user: User) -> Counter:
         # Step-up happens only on unregistered devices, so it counts on the username.
         return counter_for(username=user.get_username())
-
-    # --- session -------------------------------------------------------------------------------
-    def save(self, request: HttpRequest) -> None:
-        request.session[FLOW_KEY] = asdict(self)
-
-    @classmethod
-    def load(cls, request: HttpRequest) -> LoginFlow | None:
-        """The unexpired login in progress, if any (an expired one is discarded)."""
-        data = request.session.get(FLOW_KEY)
-        if not isinstance(data, dict):
-            return None
-        try:
-            flow = cls(**data)
-        except TypeError:
-            flow = None
-        if flow is None or flow.expired:
-            discard(request)
-            return None
-        return flow
-
-
-def discard(request: HttpRequest) -> None:
-    request.session.pop(FLOW_KEY, None)
 
 
 # --- Password ------------------------------------------------------------------------------------
@@ -180,7 +161,7 @@ def password_submit(
     of this user counts on that device and is not stopped by the username's lock.
     """
     username = username.strip()
-    discard(request)
+    LoginFlow.clear(request)
     cookie_device = device_from_cookie(request)  # looked up for everyone: same cost
     user = _find_user(username, cookie_device)
     device = (
@@ -245,7 +226,6 @@ def _start_step_up(*, request: HttpRequest, user: User, next_url: str) -> LoginF
         question=question if Stage.QUESTION in required else "",
         channel=Channel.APP if two_step.totp_device_for(user) else "",
         next_url=next_url,
-        created=time.time(),
     )
     # A new session key for the login in progress: a session planted before the password was
     # typed cannot ride along.
@@ -385,7 +365,7 @@ def step_up_submit(
             result.locked = True
             break
     if result.locked:
-        discard(request)
+        LoginFlow.clear(request)
         return result
     flow.save(request)
     if flow.verified:
@@ -410,7 +390,7 @@ def login_finish(
     counter, and the device's last use is noted with the reset of its count. With
     `register_response`, registers this browser afterwards and sets its cookie there.
     """
-    discard(request)
+    LoginFlow.clear(request)
     # One write transaction for the whole end of the login: the reset of the count (with the
     # device's last use), the session (Django's login also notes last_login) and the event.
     with transaction.atomic():
@@ -441,7 +421,7 @@ def flow_user(request: HttpRequest) -> tuple[LoginFlow, User] | None:
         return None
     user = flow.user()
     if user is None:
-        discard(request)
+        LoginFlow.clear(request)
         return None
     return flow, user
 

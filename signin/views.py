@@ -250,7 +250,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None
     if user is not None:
         record_event(SecurityEvent.Kind.LOGGED_OUT, user=user, request=request)
-    flow.discard(request)
+    flow.LoginFlow.clear(request)
     auth.logout(request)  # flushes the server-side session and rotates the key
     messages.success(request, "You have logged out.")
     response = redirect("signin:login")

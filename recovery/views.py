@@ -154,10 +154,10 @@ def _recovery_step(
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest) -> HttpResponse:
-            state = recovery.recovery_load(request)
+            state = Recovery.load(request)
             user = state.user() if state is not None else None
             if state is None or user is None or state.stage not in stages:
-                recovery.recovery_clear(request)
+                Recovery.clear(request)
                 messages.info(request, STARTED_OVER)
                 return redirect("recovery:forgot_password")
             return view(request, state, user)

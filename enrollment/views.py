@@ -1,5 +1,5 @@
 """The four enrollment steps. Each view picks its form, hands valid data to enrollment.flow and
-redirects; the flow owns the wizard state and the services own every write."""
+redirects; the flow owns the wizard state and every write."""
 
 from __future__ import annotations
 

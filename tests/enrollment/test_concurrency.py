@@ -6,8 +6,7 @@ from __future__ import annotations
 from django.db import connections
 
 from accounts.models import ElectronicConsent, User
-from enrollment.flow import SESSION_KEY
-from enrollment.services import EnrollmentConflict
+from enrollment.flow import SESSION_KEY, EnrollmentConflict
 from security.models import ChallengeAnswer, SecurityEvent
 from tests.conftest import HttpsClient
 from tests.enrollment.conftest import Wizard

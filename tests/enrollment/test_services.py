@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import ElectronicConsent, User
-from enrollment.services import EnrollmentConflict, EnrollmentProfile, enrollment_complete
+from enrollment.flow import EnrollmentConflict, EnrollmentProfile, enrollment_complete
 from security.challenge import QUESTIONS, hash_answer
 from security.models import ChallengeAnswer, SecurityEvent
 from tests.enrollment.conftest import PASSWORD
@@ -76,7 +76,7 @@ def test_a_failure_midway_leaves_nothing_half_made(make_customer, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("event store down")
 
-    monkeypatch.setattr("enrollment.services.record_event", broken)
+    monkeypatch.setattr("enrollment.flow.record_event", broken)
     with pytest.raises(RuntimeError):
         complete(customer, "half.made")
     assert _nothing_saved()

@@ -22,12 +22,12 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from accounts.models import Customer, ElectronicConsent, LoanAccount, User
 from portal.conf import portal
 from security.challenge import QUESTIONS, REQUIRED_QUESTIONS, hash_answer
 from security.events import record_event
+from security.flow_state import Expiry, FlowState
 from security.identity_check import IdentityOutcome as CheckOutcome
 from security.identity_check import identity_check
 from security.models import ChallengeAnswer, SecurityEvent
@@ -62,12 +62,22 @@ STEP_ORDER = list(Step)
 
 
 @dataclass
-class Wizard:
+class Wizard(FlowState):
+    """The enrollment in progress (stored in the session under SESSION_KEY). It ends after
+    portal.enrollment_idle_seconds without a request to a step."""
+
+    KEY = SESSION_KEY
+    EXPIRES = Expiry.SINCE_LAST_ACTIVITY
+
     customer_id: int
     verified_account_id: int
-    last_activity: float
     account_ids: list[int] | None = None
     profile: dict[str, Any] | None = None  # EnrollmentProfile.to_dict(): hashes only
+    last_activity: float = 0.0
+
+    @classmethod
+    def lifetime_seconds(cls) -> float:
+        return portal.enrollment_idle_seconds
 
     def next_step(self) -> Step:
         """The first step not yet done (the one the customer may be on at most)."""
@@ -89,47 +99,6 @@ class Wizard:
         )
 
 
-def _now() -> float:
-    return timezone.now().timestamp()
-
-
-class WizardState(StrEnum):
-    ACTIVE = "active"
-    MISSING = "missing"
-    EXPIRED = "expired"
-
-
-def wizard_load(request: HttpRequest) -> tuple[Wizard | None, WizardState]:
-    """The wizard of this session, or why there is none. An idle wizard is deleted."""
-    data = request.session.get(SESSION_KEY)
-    if not isinstance(data, dict):
-        return None, WizardState.MISSING
-    try:
-        wizard = Wizard(**data)
-    except TypeError:
-        wizard_clear(request)
-        return None, WizardState.MISSING
-    if _now() - wizard.last_activity > portal.enrollment_idle_seconds:
-        wizard_clear(request)
-        return None, WizardState.EXPIRED
-    return wizard, WizardState.ACTIVE
-
-
-def wizard_save(request: HttpRequest, wizard: Wizard) -> None:
-    wizard.last_activity = _now()
-    request.session[SESSION_KEY] = {
-        "customer_id": wizard.customer_id,
-        "verified_account_id": wizard.verified_account_id,
-        "last_activity": wizard.last_activity,
-        "account_ids": wizard.account_ids,
-        "profile": wizard.profile,
-    }
-
-
-def wizard_clear(request: HttpRequest) -> None:
-    request.session.pop(SESSION_KEY, None)
-
-
 def enrollment_just_completed(request: HttpRequest) -> bool:
     return bool(request.session.get(COMPLETED_KEY))
 
@@ -146,7 +115,7 @@ def identity_submit(
     request: HttpRequest, *, tin_last4: str, birth_date: date, reference: str
 ) -> IdentityOutcome:
     """Step 1: checks the identity (security.identity_check, with its limits) and, when it matches a customer not yet online, starts a fresh wizard."""
-    wizard_clear(request)
+    Wizard.clear(request)
     request.session.pop(COMPLETED_KEY, None)
     check = identity_check(
         tin_last4=tin_last4,
@@ -163,21 +132,14 @@ def identity_submit(
         return IdentityOutcome.ALREADY_ENROLLED
     # A new session key from here on: whoever knew the old one (fixation) cannot ride along.
     request.session.cycle_key()
-    wizard_save(
-        request,
-        Wizard(
-            customer_id=check.customer.pk,
-            verified_account_id=check.loan_account.pk,
-            last_activity=_now(),
-        ),
-    )
+    Wizard(customer_id=check.customer.pk, verified_account_id=check.loan_account.pk).save(request)
     return IdentityOutcome.VERIFIED
 
 
 # --- Steps 2 and 3 --------------------------------------------------------------------------------
 def vehicles_submit(request: HttpRequest, wizard: Wizard, *, account_ids: list[int]) -> None:
     wizard.account_ids = sorted({*account_ids, wizard.verified_account_id})
-    wizard_save(request, wizard)
+    wizard.save(request)
 
 
 def profile_submit(
@@ -200,7 +162,7 @@ def profile_submit(
         answers=tuple((question, hash_answer(answer)) for question, answer in answers),
     )
     wizard.profile = profile.to_dict()
-    wizard_save(request, wizard)
+    wizard.save(request)
 
 
 # --- Creating the online account ------------------------------------------------------------------
@@ -364,11 +326,11 @@ def finish(request: HttpRequest, wizard: Wizard) -> FinishOutcome:
         if conflict.reason == EnrollmentConflict.USERNAME_TAKEN:
             # Back to step 3 for another username; the typed secrets were never kept.
             wizard.profile = None
-            wizard_save(request, wizard)
+            wizard.save(request)
             return FinishOutcome.USERNAME_TAKEN
-        wizard_clear(request)
+        Wizard.clear(request)
         return FinishOutcome.ALREADY_ENROLLED
-    wizard_clear(request)
+    Wizard.clear(request)
     request.session[COMPLETED_KEY] = True
     if not enrollment_confirmation_send(user=user, request=request):
         return FinishOutcome.ENROLLED_EMAIL_FAILED

@@ -201,7 +201,7 @@ def contact_confirm(request: HttpRequest) -> HttpResponse:
     if pending is None:
         return redirect("profile:contact")
     form = ContactConfirmForm(
-        request.POST or None, email=not pending["email_ok"], phone=not pending["phone_ok"]
+        request.POST or None, email=not pending.email_ok, phone=not pending.phone_ok
     )
     if request.method == "POST" and form.is_valid():
         if services.contact_change_confirm(
@@ -224,15 +224,17 @@ def contact_confirm(request: HttpRequest) -> HttpResponse:
         "profile/contact_confirm.html",
         {
             "form": form,
-            "new_email": mask_email(pending["email"]) if not pending["email_ok"] else "",
-            "new_phone": mask_phone(pending["mobile_phone"]) if not pending["phone_ok"] else "",
+            "new_email": mask_email(pending.email or "") if not pending.email_ok else "",
+            "new_phone": mask_phone(pending.mobile_phone or "") if not pending.phone_ok else "",
         },
     )
 
 
-def _rebound_confirm_form(form: ContactConfirmForm, pending: dict[str, Any]) -> ContactConfirmForm:
+def _rebound_confirm_form(
+    form: ContactConfirmForm, pending: services.ContactChange
+) -> ContactConfirmForm:
     """After a partly right attempt, only the still-missing code is asked for again."""
-    for name, done in (("email_code", pending["email_ok"]), ("phone_code", pending["phone_ok"])):
+    for name, done in (("email_code", pending.email_ok), ("phone_code", pending.phone_ok)):
         if done:
             form.fields.pop(name, None)
     return form

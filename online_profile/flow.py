@@ -26,7 +26,7 @@ from security.challenge import (
     hash_answer,
     normalize_answer,
 )
-from security.codes import code_check, code_send
+from security.codes import Channel, code_check, code_send
 from security.devices import device_remove, devices_revoke_all
 from security.events import record_event
 from security.flow_state import Expiry, FlowState
@@ -227,8 +227,8 @@ def _contact_codes_send(*, user: User, pending: ContactChange, request: HttpRequ
         code_send(
             user=user,
             purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{pending.flow_id}:email",
-            channel=SecurityCode.Channel.EMAIL,
+            flow_id=f"{pending.flow_id}:{Channel.EMAIL}",
+            channel=Channel.EMAIL,
             destination=pending.email,
             request=request,
         )
@@ -236,8 +236,8 @@ def _contact_codes_send(*, user: User, pending: ContactChange, request: HttpRequ
         code_send(
             user=user,
             purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{pending.flow_id}:sms",
-            channel=SecurityCode.Channel.SMS,
+            flow_id=f"{pending.flow_id}:{Channel.SMS}",
+            channel=Channel.SMS,
             destination=pending.mobile_phone,
             request=request,
         )
@@ -258,14 +258,14 @@ def contact_change_confirm(
         pending.email_ok = code_check(
             user=user,
             purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{pending.flow_id}:email",
+            flow_id=f"{pending.flow_id}:{Channel.EMAIL}",
             code=email_code,
         )
     if not pending.phone_ok and phone_code:
         pending.phone_ok = code_check(
             user=user,
             purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{pending.flow_id}:sms",
+            flow_id=f"{pending.flow_id}:{Channel.SMS}",
             code=phone_code,
         )
     pending.save(request)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import Customer, new_security_stamp
 from portal.conf import portal
 from recovery.not_me import on_support_hold
-from security.codes import code_check, code_send, mask_email
+from security.codes import Channel, code_check, code_send, mask_email
 from security.devices import devices_revoke_all
 from security.events import record_event
 from security.flow_state import Expiry, FlowState
@@ -76,7 +76,7 @@ class Recovery(FlowState):
     user_id: int
     flow_id: str
     stage: Stage
-    channel: str = ""
+    channel: Channel | None = None
     last_activity: float = 0.0
 
     @classmethod
@@ -87,6 +87,7 @@ class Recovery(FlowState):
     def from_session(cls, data: Any) -> Self:
         state = super().from_session(data)
         state.stage = Stage(state.stage)
+        state.channel = Channel(state.channel) if state.channel else None
         return state
 
     def user(self) -> User | None:
@@ -164,7 +165,7 @@ def password_recovery_start(
 
 
 def recovery_code_send(
-    request: HttpRequest, state: Recovery, *, user: User, channel: str
+    request: HttpRequest, state: Recovery, *, user: User, channel: Channel
 ) -> Outcome:
     """Sends a security code for this recovery to the email or phone on file.
 

@@ -18,7 +18,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.contrib import auth
 from django.contrib.auth import get_user_model
@@ -31,7 +31,14 @@ from django.utils import timezone
 from portal.conf import portal
 from security import two_step
 from security.challenge import answer_matches, question_text
-from security.codes import CodeCooldown, CodeDeliveryError, code_check, code_send
+from security.codes import (
+    Channel,
+    CodeCooldown,
+    CodeDeliveryError,
+    channels_on_file,
+    code_check,
+    code_send,
+)
 from security.devices import device_from_cookie, device_register
 from security.events import record_event
 from security.flow_state import Expiry, FlowState
@@ -79,12 +86,6 @@ class Stage(StrEnum):
     CODE = "code"
 
 
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-    APP = "app"
-
-
 class PasswordOutcome(StrEnum):
     SIGNED_IN = "signed_in"  # registered device: the session exists
     STEP_UP = "step_up"  # unregistered device: a login flow has started
@@ -106,13 +107,19 @@ class LoginFlow(FlowState):
     required: list[str]
     question: str = ""
     passed: list[str] = field(default_factory=list)
-    channel: str = ""
+    channel: Channel | None = None
     next_url: str = ""
     created: float = 0.0
 
     @classmethod
     def lifetime_seconds(cls) -> float:
         return FLOW_SECONDS
+
+    @classmethod
+    def from_session(cls, data: Any) -> Self:
+        flow = super().from_session(data)
+        flow.channel = Channel(flow.channel) if flow.channel else None
+        return flow
 
     # --- state ---------------------------------------------------------------------------------
     @property
@@ -224,7 +231,7 @@ def _start_step_up(*, request: HttpRequest, user: User, next_url: str) -> LoginF
         flow_id=secrets.token_urlsafe(24),
         required=[str(stage) for stage in required],
         question=question if Stage.QUESTION in required else "",
-        channel=Channel.APP if two_step.totp_device_for(user) else "",
+        channel=Channel.APP if two_step.totp_device_for(user) else None,
         next_url=next_url,
     )
     # A new session key for the login in progress: a session planted before the password was
@@ -271,9 +278,9 @@ def _unpin_question(user: User) -> None:
 
 # --- Step-up -------------------------------------------------------------------------------------
 def step_up_send_code(
-    *, request: HttpRequest, flow: LoginFlow, user: User, channel: str
+    *, request: HttpRequest, flow: LoginFlow, user: User, channel: Channel
 ) -> SecurityCode | None:
-    """Sends a code by email or text message (or, for "app", just notes the choice).
+    """Sends a code by email or text message (or, for the app, just notes the choice).
 
     Raises CodeCooldown or CodeDeliveryError from security.codes.
     """
@@ -281,22 +288,18 @@ def step_up_send_code(
         raise CodeDeliveryError("channel not available")
     flow.channel = channel
     flow.save(request)
-    if channel == Channel.APP:
+    if not channel.sends_code:
         return None
     return code_send(
         user=user, purpose=PURPOSE, flow_id=flow.flow_id, channel=channel, request=request
     )
 
 
-def available_channels(user: User) -> list[str]:
-    channels = []
-    if user.email:
-        channels.append(Channel.EMAIL)
-    if user.mobile_phone:
-        channels.append(Channel.SMS)
+def available_channels(user: User) -> list[Channel]:
+    channels = channels_on_file(user)
     if two_step.totp_device_for(user) is not None:
         channels.append(Channel.APP)
-    return [str(channel) for channel in channels]
+    return channels
 
 
 @dataclass

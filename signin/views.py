@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.conf import portal
-from security.codes import code_cooldown_left, code_live
+from security.codes import Channel, code_cooldown_left, code_live
 from security.events import record_event
 from security.models import SecurityEvent
 from security.ratelimits import ip_limit_reached, too_many_attempts
@@ -166,7 +166,7 @@ def _step_up_page(
             "send_form": send_form,
             "summary": summary,
             "code_sent": live is not None,
-            "uses_app": login_flow.channel == flow.Channel.APP,
+            "uses_app": login_flow.channel is Channel.APP,
             "cooldown": cooldown,
             "has_channels": bool(channels),
         },

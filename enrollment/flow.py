@@ -200,13 +200,15 @@ class EnrollmentProfile:
         )
 
 
+class ConflictReason(StrEnum):
+    CUSTOMER_ENROLLED = "customer_enrolled"  # the customer has an online account already
+    USERNAME_TAKEN = "username_taken"
+
+
 class EnrollmentConflict(Exception):
     """The enrollment cannot finish; nothing was saved. `reason` says why."""
 
-    CUSTOMER_ENROLLED = "customer_enrolled"
-    USERNAME_TAKEN = "username_taken"
-
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: ConflictReason) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -239,7 +241,7 @@ def enrollment_complete(
             # already run one at a time. The unique constraints below are the last word anyway.
             customer = Customer.objects.select_for_update().get(pk=customer_id)
             if User.objects.filter(customer=customer).exists():
-                raise EnrollmentConflict(EnrollmentConflict.CUSTOMER_ENROLLED)
+                raise EnrollmentConflict(ConflictReason.CUSTOMER_ENROLLED)
             accounts = list(
                 LoanAccount.objects.filter(
                     customer=customer, pk__in={*account_ids, verified_account_id}
@@ -274,9 +276,9 @@ def enrollment_complete(
     except IntegrityError:
         # Another enrollment committed first; the transaction above was rolled back whole.
         if User.objects.filter(customer_id=customer_id).exists():
-            raise EnrollmentConflict(EnrollmentConflict.CUSTOMER_ENROLLED) from None
+            raise EnrollmentConflict(ConflictReason.CUSTOMER_ENROLLED) from None
         if User.objects.filter(username__iexact=profile.username).exists():
-            raise EnrollmentConflict(EnrollmentConflict.USERNAME_TAKEN) from None
+            raise EnrollmentConflict(ConflictReason.USERNAME_TAKEN) from None
         raise
     return user
 
@@ -323,7 +325,7 @@ def finish(request: HttpRequest, wizard: Wizard) -> FinishOutcome:
             request=request,
         )
     except EnrollmentConflict as conflict:
-        if conflict.reason == EnrollmentConflict.USERNAME_TAKEN:
+        if conflict.reason is ConflictReason.USERNAME_TAKEN:
             # Back to step 3 for another username; the typed secrets were never kept.
             wizard.profile = None
             wizard.save(request)

@@ -6,7 +6,7 @@ import copy
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from enum import StrEnum
 
 from django.contrib import auth
 from django.contrib.auth import update_session_auth_hash
@@ -48,9 +48,16 @@ VERIFY_IP_GROUP = "enrollment:verify"
 CONTACT_PENDING = "profile:contact_pending"  # session key of a contact change awaiting codes
 
 
+class VehicleOutcome(StrEnum):
+    ADDED = "added"
+    ALREADY = "already"  # the loan was on My Vehicles already
+    MISMATCH = "mismatch"  # no match, or another customer's loan: the same answer
+    LIMITED = "limited"
+
+
 @dataclass(frozen=True)
 class VehicleAdd:
-    outcome: Literal["added", "already", "mismatch", "limited"]
+    outcome: VehicleOutcome
     loan_account: LoanAccount | None = None
 
 
@@ -72,7 +79,7 @@ def vehicle_add(
         user=user,
     )
     if check.outcome == IdentityOutcome.LIMITED:
-        return VehicleAdd("limited")
+        return VehicleAdd(VehicleOutcome.LIMITED)
     account = check.loan_account
     if (
         not check.verified
@@ -82,10 +89,10 @@ def vehicle_add(
     ):
         if check.verified:  # someone else's loan: recorded like any failed verification
             record_event(SecurityEvent.Kind.VERIFY_FAILED, user=user, request=request)
-        return VehicleAdd("mismatch")
+        return VehicleAdd(VehicleOutcome.MISMATCH)
     with transaction.atomic():
         if user.loan_accounts.filter(pk=account.pk).exists():
-            return VehicleAdd("already", account)
+            return VehicleAdd(VehicleOutcome.ALREADY, account)
         user.loan_accounts.add(account)
         record_event(
             SecurityEvent.Kind.VEHICLE_ADDED,
@@ -101,7 +108,7 @@ def vehicle_add(
             "change": f"A vehicle was added to My Vehicles (account ending {account.account_last4})"
         },
     )
-    return VehicleAdd("added", account)
+    return VehicleAdd(VehicleOutcome.ADDED, account)
 
 
 def profile_challenge_question_update(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from online_profile import flow as services
 from online_profile import selectors
 from online_profile.decorators import reauth_required
+from online_profile.flow import VehicleOutcome
 from online_profile.forms import (
     AppCodeForm,
     ChallengeQuestionsResetForm,
@@ -69,14 +70,15 @@ def add_vehicle(request: HttpRequest) -> HttpResponse:
             birth_date=form.cleaned_data["birth_date"],
             request=request,
         )
-        if result.outcome in {"added", "already"} and result.loan_account is not None:
+        on_my_vehicles = result.outcome in {VehicleOutcome.ADDED, VehicleOutcome.ALREADY}
+        if on_my_vehicles and result.loan_account is not None:
             vehicle = result.loan_account.vehicle
-            verb = "was added to" if result.outcome == "added" else "is already on"
+            verb = "was added to" if result.outcome is VehicleOutcome.ADDED else "is already on"
             messages.success(
                 request, f"Your {vehicle.year} {vehicle.make} {vehicle.model} {verb} My Vehicles."
             )
             return redirect("profile:vehicles")
-        if result.outcome == "limited":
+        if result.outcome is VehicleOutcome.LIMITED:
             form.add_error(
                 None,
                 "Too many attempts. For your security, please wait before trying again, or call "

@@ -86,6 +86,14 @@ class Stage(StrEnum):
     CODE = "code"
 
 
+class StepUpPolicy(StrEnum):
+    """PORTAL_STEP_UP_POLICY: what an unregistered device must pass."""
+
+    QUESTION_AND_CODE = "question+code"
+    CODE = "code"
+    QUESTION = "question"
+
+
 class PasswordOutcome(StrEnum):
     SIGNED_IN = "signed_in"  # registered device: the session exists
     STEP_UP = "step_up"  # unregistered device: a login flow has started
@@ -220,9 +228,9 @@ def _start_step_up(*, request: HttpRequest, user: User, next_url: str) -> LoginF
     question = _pick_question(user)
     policy = portal.step_up_policy
     required: list[str]
-    if policy == "code" or not question:
+    if policy == StepUpPolicy.CODE or not question:
         required = [Stage.CODE]
-    elif policy == "question":
+    elif policy == StepUpPolicy.QUESTION:
         required = [Stage.QUESTION]
     else:
         required = [Stage.QUESTION, Stage.CODE]

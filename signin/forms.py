@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, cast
 
 from django import forms
@@ -89,5 +90,16 @@ class SendCodeForm(forms.Form):
             self.initial.setdefault("channel", channels[0])
 
 
+class DeviceChoice(StrEnum):
+    REGISTER = "register"
+    SKIP = "skip"
+
+
 class RegisterDeviceForm(forms.Form):
-    choice = forms.ChoiceField(choices=[("register", "Register this device"), ("skip", "Not now")])
+    choice = forms.TypedChoiceField(
+        choices=[
+            (DeviceChoice.REGISTER.value, "Register this device"),
+            (DeviceChoice.SKIP.value, "Not now"),
+        ],
+        coerce=DeviceChoice,
+    )

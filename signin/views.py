@@ -21,7 +21,7 @@ from security.events import record_event
 from security.models import SecurityEvent
 from security.ratelimits import ip_limit_reached, too_many_attempts
 from signin import flow
-from signin.forms import LoginForm, RegisterDeviceForm, SendCodeForm, StepUpForm
+from signin.forms import DeviceChoice, LoginForm, RegisterDeviceForm, SendCodeForm, StepUpForm
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -51,7 +51,7 @@ def login(request: HttpRequest) -> HttpResponse:
         return redirect(_landing(_next_url(request)))
     request.no_store = True  # type: ignore[attr-defined]
     form = LoginForm(request.POST if request.method == "POST" else None)
-    problem = ""
+    problem: flow.PasswordOutcome | None = None
     if request.method == "POST":
         if ip_limit_reached(request, flow.LIMIT_GROUP, portal.login_ip_rate):
             return too_many_attempts(request)
@@ -62,18 +62,17 @@ def login(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 next_url=_next_url(request),
             )
-            if outcome == flow.PasswordOutcome.SIGNED_IN:
+            if outcome is flow.PasswordOutcome.SIGNED_IN:
                 return redirect(_landing(_next_url(request)))
-            if outcome == flow.PasswordOutcome.STEP_UP:
+            if outcome is flow.PasswordOutcome.STEP_UP:
                 return redirect("signin:step_up")
-            problem = {
-                flow.PasswordOutcome.LOCKED: "locked",
-                flow.PasswordOutcome.DISABLED: "disabled",
-            }.get(outcome, "wrong")
+            problem = outcome  # WRONG, LOCKED or DISABLED: the page says which
     return _login_page(request, form, problem)
 
 
-def _login_page(request: HttpRequest, form: LoginForm, problem: str = "") -> HttpResponse:
+def _login_page(
+    request: HttpRequest, form: LoginForm, problem: flow.PasswordOutcome | None = None
+) -> HttpResponse:
     return render(
         request,
         "signin/login.html",
@@ -96,7 +95,7 @@ def _login_ended(request: HttpRequest) -> HttpResponse:
 
 
 def _locked(request: HttpRequest) -> HttpResponse:
-    return _login_page(request, LoginForm(), "locked")
+    return _login_page(request, LoginForm(), flow.PasswordOutcome.LOCKED)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -228,7 +227,7 @@ def register_device(request: HttpRequest) -> HttpResponse:
     form = RegisterDeviceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         response: HttpResponseRedirect = redirect(_landing(login_flow.next_url))
-        register = form.cleaned_data["choice"] == "register"
+        register = form.cleaned_data["choice"] is DeviceChoice.REGISTER
         if not flow.login_finish(
             request=request,
             user=user,

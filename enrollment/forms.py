@@ -1,4 +1,4 @@
-"""One form per enrollment step. Forms validate; enrollment.flow and services act."""
+"""One form per enrollment step. Forms validate; enrollment.flow acts."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The four enrollment steps. Each view picks its form, hands valid data to enrollment.flow and
-redirects; the flow owns the wizard state and the services own every write."""
+redirects; the flow owns the wizard state and every write."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from enrollment.flow import (
 )
 from enrollment.forms import ConsentForm, ProfileForm, VehiclesForm, vehicle_label
 from portal.conf import portal
+from security.flow_state import FlowStatus
 
 TOO_MANY_ATTEMPTS = (
     "There have been too many attempts. For your security, please try again later, "
@@ -122,9 +123,9 @@ class WizardStepView(EnrollmentPage):
         request.no_store = True  # type: ignore[attr-defined]
         if request.user.is_authenticated:
             return redirect("profile:vehicles")
-        wizard, state = flow.wizard_load(request)
+        wizard, status = flow.Wizard.lookup(request)
         if wizard is None:
-            if state == flow.WizardState.EXPIRED:
+            if status is FlowStatus.EXPIRED:
                 messages.info(
                     request,
                     "Your enrollment timed out after "
@@ -138,7 +139,7 @@ class WizardStepView(EnrollmentPage):
         if not wizard.allows(self.step):
             return redirect(f"enrollment:{wizard.next_step().value}")
         # Every request to a step counts as activity for the idle limit.
-        flow.wizard_save(request, wizard)
+        wizard.save(request)
         self.wizard = wizard
         return super().dispatch(request, *args, **kwargs)
 

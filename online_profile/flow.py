@@ -6,7 +6,7 @@ import copy
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from enum import StrEnum
 
 from django.contrib import auth
 from django.contrib.auth import update_session_auth_hash
@@ -20,9 +20,10 @@ from online_profile.selectors import registered_devices_for
 from portal.conf import portal
 from security import two_step
 from security.challenge import QUESTIONS, answer_problem, challenge_answer_rows, hash_answer
-from security.codes import code_check, code_send
+from security.codes import Channel, code_check, code_send
 from security.devices import device_remove, devices_revoke_all
 from security.events import record_event
+from security.flow_state import Expiry, FlowState
 from security.identity_check import IdentityOutcome, identity_check
 from security.models import (
     ChallengeAnswer,
@@ -41,9 +42,16 @@ VERIFY_IP_GROUP = "enrollment:verify"
 CONTACT_PENDING = "profile:contact_pending"  # session key of a contact change awaiting codes
 
 
+class VehicleOutcome(StrEnum):
+    ADDED = "added"
+    ALREADY = "already"  # the loan was on My Vehicles already
+    MISMATCH = "mismatch"  # no match, or another customer's loan: the same answer
+    LIMITED = "limited"
+
+
 @dataclass(frozen=True)
 class VehicleAdd:
-    outcome: Literal["added", "already", "mismatch", "limited"]
+    outcome: VehicleOutcome
     loan_account: LoanAccount | None = None
 
 
@@ -65,7 +73,7 @@ def vehicle_add(
         user=user,
     )
     if check.outcome == IdentityOutcome.LIMITED:
-        return VehicleAdd("limited")
+        return VehicleAdd(VehicleOutcome.LIMITED)
     account = check.loan_account
     if (
         not check.verified
@@ -75,10 +83,10 @@ def vehicle_add(
     ):
         if check.verified:  # someone else's loan: recorded like any failed verification
             record_event(SecurityEvent.Kind.VERIFY_FAILED, user=user, request=request)
-        return VehicleAdd("mismatch")
+        return VehicleAdd(VehicleOutcome.MISMATCH)
     with transaction.atomic():
         if user.loan_accounts.filter(pk=account.pk).exists():
-            return VehicleAdd("already", account)
+            return VehicleAdd(VehicleOutcome.ALREADY, account)
         user.loan_accounts.add(account)
         record_event(
             SecurityEvent.Kind.VEHICLE_ADDED,
@@ -94,7 +102,7 @@ def vehicle_add(
             "change": f"A vehicle was added to My Vehicles (account ending {account.account_last4})"
         },
     )
-    return VehicleAdd("added", account)
+    return VehicleAdd(VehicleOutcome.ADDED, account)
 
 
 def profile_challenge_question_update(
@@ -155,9 +163,30 @@ def profile_password_change(*, user: User, new_password: str, request: HttpReque
     notify(user=user, kind="password_changed", request=request)
 
 
+@dataclass
+class ContactChange(FlowState):
+    """A new email address and/or mobile phone waiting for the codes sent to it (stored in the
+    session under CONTACT_PENDING). Only a signed-in session reaches it, so it lasts as long as
+    one can: portal.session_max_seconds from its start."""
+
+    KEY = CONTACT_PENDING
+    EXPIRES = Expiry.SINCE_CREATED
+
+    flow_id: str
+    email: str | None  # the new address; None: unchanged
+    mobile_phone: str | None  # the new number; None: unchanged
+    email_ok: bool  # proven (or unchanged)
+    phone_ok: bool
+    created: float = 0.0
+
+    @classmethod
+    def lifetime_seconds(cls) -> float:
+        return portal.session_max_seconds
+
+
 def contact_change_start(
     *, user: User, changes: dict[str, str], request: HttpRequest
-) -> dict[str, Any] | None:
+) -> ContactChange | None:
     """Starts changing the email address and/or mobile phone.
 
     A new address takes effect only once the code sent to it is entered (contact_change_confirm);
@@ -165,27 +194,26 @@ def contact_change_start(
     applied at once (returns None). Raises security.codes.CodeDeliveryError when a code cannot
     be sent; nothing changes then.
     """
-    request.session.pop(CONTACT_PENDING, None)
+    ContactChange.clear(request)
     email = changes.get("email")
     phone = changes.get("mobile_phone")
     if email is None and phone == "":
         contact_change_apply(user=user, email=None, mobile_phone="", request=request)
         return None
-    pending: dict[str, Any] = {
-        "flow_id": secrets.token_urlsafe(16),
-        "email": email,
-        "mobile_phone": phone,
-        "email_ok": email is None,
-        "phone_ok": not phone,
-    }
+    pending = ContactChange(
+        flow_id=secrets.token_urlsafe(16),
+        email=email,
+        mobile_phone=phone,
+        email_ok=email is None,
+        phone_ok=not phone,
+    )
     _contact_codes_send(user=user, pending=pending, request=request)
-    request.session[CONTACT_PENDING] = pending
+    pending.save(request)
     return pending
 
 
-def contact_change_pending(request: HttpRequest) -> dict[str, Any] | None:
-    pending = request.session.get(CONTACT_PENDING)
-    return pending if isinstance(pending, dict) else None
+def contact_change_pending(request: HttpRequest) -> ContactChange | None:
+    return ContactChange.load(request)
 
 
 def contact_change_resend(*, user: User, request: HttpRequest) -> None:
@@ -195,24 +223,23 @@ def contact_change_resend(*, user: User, request: HttpRequest) -> None:
         _contact_codes_send(user=user, pending=pending, request=request)
 
 
-def _contact_codes_send(*, user: User, pending: dict[str, Any], request: HttpRequest) -> None:
-    flow_id = pending["flow_id"]
-    if not pending["email_ok"]:
+def _contact_codes_send(*, user: User, pending: ContactChange, request: HttpRequest) -> None:
+    if not pending.email_ok:
         code_send(
             user=user,
             purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{flow_id}:email",
-            channel=SecurityCode.Channel.EMAIL,
-            destination=pending["email"],
+            flow_id=f"{pending.flow_id}:{Channel.EMAIL}",
+            channel=Channel.EMAIL,
+            destination=pending.email,
             request=request,
         )
-    if not pending["phone_ok"]:
+    if not pending.phone_ok:
         code_send(
             user=user,
             purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{flow_id}:sms",
-            channel=SecurityCode.Channel.SMS,
-            destination=pending["mobile_phone"],
+            flow_id=f"{pending.flow_id}:{Channel.SMS}",
+            channel=Channel.SMS,
+            destination=pending.mobile_phone,
             request=request,
         )
 
@@ -228,33 +255,32 @@ def contact_change_confirm(
     pending = contact_change_pending(request)
     if pending is None:
         return False
-    flow_id = pending["flow_id"]
-    if not pending["email_ok"] and email_code:
-        pending["email_ok"] = code_check(
+    if not pending.email_ok and email_code:
+        pending.email_ok = code_check(
             user=user,
             purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{flow_id}:email",
+            flow_id=f"{pending.flow_id}:{Channel.EMAIL}",
             code=email_code,
         )
-    if not pending["phone_ok"] and phone_code:
-        pending["phone_ok"] = code_check(
+    if not pending.phone_ok and phone_code:
+        pending.phone_ok = code_check(
             user=user,
             purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{flow_id}:sms",
+            flow_id=f"{pending.flow_id}:{Channel.SMS}",
             code=phone_code,
         )
-    request.session[CONTACT_PENDING] = pending
-    if not (pending["email_ok"] and pending["phone_ok"]):
+    pending.save(request)
+    if not (pending.email_ok and pending.phone_ok):
         return False
-    request.session.pop(CONTACT_PENDING, None)
+    ContactChange.clear(request)
     contact_change_apply(
-        user=user, email=pending["email"], mobile_phone=pending["mobile_phone"], request=request
+        user=user, email=pending.email, mobile_phone=pending.mobile_phone, request=request
     )
     return True
 
 
 def contact_change_cancel(*, request: HttpRequest) -> None:
-    request.session.pop(CONTACT_PENDING, None)
+    ContactChange.clear(request)
 
 
 def contact_change_apply(

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from online_profile import flow as services
 from online_profile import selectors
 from online_profile.decorators import reauth_required
+from online_profile.flow import VehicleOutcome
 from online_profile.forms import (
     AppCodeForm,
     ChallengeQuestionsResetForm,
@@ -69,14 +70,15 @@ def add_vehicle(request: HttpRequest) -> HttpResponse:
             birth_date=form.cleaned_data["birth_date"],
             request=request,
         )
-        if result.outcome in {"added", "already"} and result.loan_account is not None:
+        on_my_vehicles = result.outcome in {VehicleOutcome.ADDED, VehicleOutcome.ALREADY}
+        if on_my_vehicles and result.loan_account is not None:
             vehicle = result.loan_account.vehicle
-            verb = "was added to" if result.outcome == "added" else "is already on"
+            verb = "was added to" if result.outcome is VehicleOutcome.ADDED else "is already on"
             messages.success(
                 request, f"Your {vehicle.year} {vehicle.make} {vehicle.model} {verb} My Vehicles."
             )
             return redirect("profile:vehicles")
-        if result.outcome == "limited":
+        if result.outcome is VehicleOutcome.LIMITED:
             form.add_error(
                 None,
                 "Too many attempts. For your security, please wait before trying again, or call "
@@ -201,7 +203,7 @@ def contact_confirm(request: HttpRequest) -> HttpResponse:
     if pending is None:
         return redirect("profile:contact")
     form = ContactConfirmForm(
-        request.POST or None, email=not pending["email_ok"], phone=not pending["phone_ok"]
+        request.POST or None, email=not pending.email_ok, phone=not pending.phone_ok
     )
     if request.method == "POST" and form.is_valid():
         if services.contact_change_confirm(
@@ -224,15 +226,17 @@ def contact_confirm(request: HttpRequest) -> HttpResponse:
         "profile/contact_confirm.html",
         {
             "form": form,
-            "new_email": mask_email(pending["email"]) if not pending["email_ok"] else "",
-            "new_phone": mask_phone(pending["mobile_phone"]) if not pending["phone_ok"] else "",
+            "new_email": mask_email(pending.email or "") if not pending.email_ok else "",
+            "new_phone": mask_phone(pending.mobile_phone or "") if not pending.phone_ok else "",
         },
     )
 
 
-def _rebound_confirm_form(form: ContactConfirmForm, pending: dict[str, Any]) -> ContactConfirmForm:
+def _rebound_confirm_form(
+    form: ContactConfirmForm, pending: services.ContactChange
+) -> ContactConfirmForm:
     """After a partly right attempt, only the still-missing code is asked for again."""
-    for name, done in (("email_code", pending["email_ok"]), ("phone_code", pending["phone_ok"])):
+    for name, done in (("email_code", pending.email_ok), ("phone_code", pending.phone_ok)):
         if done:
             form.fields.pop(name, None)
     return form

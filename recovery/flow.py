@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -26,9 +25,10 @@ from django.utils import timezone
 
 from accounts.models import Customer, new_security_stamp
 from portal.conf import portal
-from security.codes import code_check, code_send, mask_email
+from security.codes import Channel, code_check, code_send, mask_email
 from security.devices import devices_revoke_all
 from security.events import record_event
+from security.flow_state import Expiry, FlowState
 from security.identity_check import IdentityOutcome, identity_check
 from security.lockout import failures_clear, hold_active, hold_place, normalize_username
 from security.models import ActionToken, HoldReason, SecurityCode, SecurityEvent
@@ -66,41 +66,32 @@ class AccessHeld(Exception):
 
 
 @dataclass
-class Recovery:
+class Recovery(FlowState):
+    """The password recovery in progress (stored in the session under SESSION_KEY). It ends after
+    portal.session_idle_seconds without a step."""
+
+    KEY = SESSION_KEY
+    EXPIRES = Expiry.SINCE_LAST_ACTIVITY
+
     user_id: int
     flow_id: str
     stage: Stage
-    channel: str = ""
+    channel: Channel | None = None
     last_activity: float = 0.0
+
+    @classmethod
+    def lifetime_seconds(cls) -> float:
+        return portal.session_idle_seconds
+
+    @classmethod
+    def from_session(cls, data: Any) -> Self:
+        state = super().from_session(data)
+        state.stage = Stage(state.stage)
+        state.channel = Channel(state.channel) if state.channel else None
+        return state
 
     def user(self) -> User | None:
         return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
-
-
-# --- Session state --------------------------------------------------------------------------------
-def recovery_load(request: HttpRequest) -> Recovery | None:
-    """The live password recovery of this session, or None (none, or idle too long)."""
-    raw = request.session.get(SESSION_KEY)
-    if not isinstance(raw, dict):
-        return None
-    try:
-        state = Recovery(**{**raw, "stage": Stage(raw["stage"])})
-    except (KeyError, TypeError, ValueError):
-        recovery_clear(request)
-        return None
-    if time.time() - state.last_activity > portal.session_idle_seconds:
-        recovery_clear(request)
-        return None
-    return state
-
-
-def recovery_save(request: HttpRequest, state: Recovery) -> None:
-    state.last_activity = time.time()
-    request.session[SESSION_KEY] = {**asdict(state), "stage": str(state.stage)}
-
-
-def recovery_clear(request: HttpRequest) -> None:
-    request.session.pop(SESSION_KEY, None)
 
 
 def _online_user(customer: Customer | None) -> User | None:
@@ -143,7 +134,7 @@ def password_recovery_start(
     request: HttpRequest, *, username: str, tin_last4: str, birth_date: date, reference: str
 ) -> Outcome:
     """Step 1: username plus identity. DONE starts a recovery state in a new session key."""
-    recovery_clear(request)
+    Recovery.clear(request)
     check = identity_check(
         tin_last4=tin_last4,
         birth_date=birth_date,
@@ -169,15 +160,12 @@ def password_recovery_start(
     )
     # A new session key from here on: whoever knew the old one (fixation) cannot ride along.
     request.session.cycle_key()
-    recovery_save(
-        request,
-        Recovery(user_id=user.pk, flow_id=secrets.token_urlsafe(16), stage=Stage.VERIFIED),
-    )
+    Recovery(user_id=user.pk, flow_id=secrets.token_urlsafe(16), stage=Stage.VERIFIED).save(request)
     return Outcome.DONE
 
 
 def recovery_code_send(
-    request: HttpRequest, state: Recovery, *, user: User, channel: str
+    request: HttpRequest, state: Recovery, *, user: User, channel: Channel
 ) -> Outcome:
     """Sends a security code for this recovery to the email or phone on file.
 
@@ -188,7 +176,7 @@ def recovery_code_send(
     code_send(user=user, purpose=PURPOSE, flow_id=state.flow_id, channel=channel, request=request)
     state.stage = Stage.CODE_SENT
     state.channel = channel
-    recovery_save(request, state)
+    state.save(request)
     return Outcome.DONE
 
 
@@ -200,7 +188,7 @@ def recovery_code_check(request: HttpRequest, state: Recovery, *, user: User, co
         return Outcome.MISMATCH
     request.session.cycle_key()
     state.stage = Stage.CODE_PASSED
-    recovery_save(request, state)
+    state.save(request)
     return Outcome.DONE
 
 
@@ -213,9 +201,9 @@ def recovery_password_set(
     try:
         password_reset_complete(user=user, password=password, request=request)
     except AccessHeld:
-        recovery_clear(request)
+        Recovery.clear(request)
         return Outcome.HELD
-    recovery_clear(request)
+    Recovery.clear(request)
     return Outcome.DONE
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.forms import IdentityForm
 from portal.conf import portal
-from security.codes import mask_email, mask_phone
+from security.codes import Channel, channel_choice_label, channels_on_file
 from security.password_forms import check_new_password, new_password_field
 
 __all__ = [
@@ -40,20 +40,23 @@ class PasswordRecoveryForm(IdentityForm):
 class ChannelForm(forms.Form):
     """Where the security code goes: the email or mobile phone on file, shown masked."""
 
-    channel = forms.ChoiceField(
+    channel = forms.TypedChoiceField(
         label="Send my security code by",
+        coerce=Channel,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose where we should send your security code."},
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = []
-        if user.email:
-            choices.append(("email", f"Email to {mask_email(user.email)}"))
-        if user.mobile_phone:
-            choices.append(("sms", f"Text message to {mask_phone(user.mobile_phone)}"))
-        field = cast(forms.ChoiceField, self.fields["channel"])
+        choices = [
+            (
+                channel.value,
+                channel_choice_label(channel, email=user.email, phone=user.mobile_phone),
+            )
+            for channel in channels_on_file(user)
+        ]
+        field = cast(forms.TypedChoiceField, self.fields["channel"])
         field.choices = choices
         if len(choices) == 1:
             field.initial = choices[0][0]

@@ -23,7 +23,7 @@ from recovery.forms import (
     NewPasswordForm,
     PasswordRecoveryForm,
 )
-from security.codes import CodeCooldown, CodeDeliveryError, mask_email, mask_phone
+from security.codes import Channel, CodeCooldown, CodeDeliveryError, mask_email, mask_phone
 from security.ratelimits import ip_limit_reached, too_many_attempts
 
 _NOT_ME_INVALID_STATUS = {TokenStatus.INVALID: 404, TokenStatus.EXPIRED: 410, TokenStatus.USED: 410}
@@ -153,10 +153,10 @@ def _recovery_step(
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest) -> HttpResponse:
-            state = recovery.recovery_load(request)
+            state = Recovery.load(request)
             user = state.user() if state is not None else None
             if state is None or user is None or state.stage not in stages:
-                recovery.recovery_clear(request)
+                Recovery.clear(request)
                 messages.info(request, STARTED_OVER)
                 return redirect("recovery:forgot_password")
             return view(request, state, user)
@@ -178,7 +178,7 @@ def password_channel(request: HttpRequest, state: Recovery, user: Any) -> HttpRe
 
 
 def _send_code(
-    request: HttpRequest, state: Recovery, user: Any, channel: str, form: forms.Form
+    request: HttpRequest, state: Recovery, user: Any, channel: Channel, form: forms.Form
 ) -> HttpResponse | None:
     """Sends the code and redirects to the code page; None when the form shows why not."""
     try:
@@ -213,16 +213,15 @@ def password_code(request: HttpRequest, state: Recovery, user: Any) -> HttpRespo
         if outcome == Outcome.LIMITED:
             return too_many_attempts(request)
         form.add_error("code", WRONG_CODE)
-    destination = (
-        mask_email(user.email) if state.channel == "email" else mask_phone(user.mobile_phone)
-    )
+    by_email = state.channel is Channel.EMAIL
+    destination = mask_email(user.email) if by_email else mask_phone(user.mobile_phone)
     return render(
         request,
         "recovery/enter_code.html",
         {
             "form": form,
             "destination": destination,
-            "by_email": state.channel == "email",
+            "by_email": by_email,
             "minutes": max(1, portal.code_ttl_seconds // 60),
         },
     )
@@ -232,6 +231,8 @@ def password_code(request: HttpRequest, state: Recovery, user: Any) -> HttpRespo
 def password_code_resend(request: HttpRequest, state: Recovery, user: Any) -> HttpResponse:
     if request.method != "POST":
         return redirect("recovery:password_code")
+    if state.channel is None:  # a code was sent, so a channel was chosen
+        return redirect("recovery:password_channel")
     form = forms.Form({})
     form.is_valid()  # an empty, bound form: somewhere to put a reason for not sending
     response = _send_code(request, state, user, state.channel, form)

@@ -16,7 +16,7 @@ import math
 import re
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -29,7 +29,7 @@ from django.utils.crypto import salted_hmac
 
 from portal.conf import portal
 from security.events import record_event
-from security.models import SecurityCode, SecurityEvent
+from security.models import SENT_CHANNELS, Channel, SecurityCode, SecurityEvent
 from security.sms import SmsDeliveryError, send_sms
 
 if TYPE_CHECKING:
@@ -41,7 +41,21 @@ CODE_DIGITS = 6
 _CODE_PATTERN = re.compile(r"^[0-9]{6}$")
 _HMAC_SALT = "security.codes.SecurityCode"
 
-Channel = Literal["email", "sms"]
+__all__ = [
+    "SENT_CHANNELS",
+    "Channel",
+    "CodeCooldown",
+    "CodeDeliveryError",
+    "channel_choice_label",
+    "channels_on_file",
+    "code_check",
+    "code_cooldown_left",
+    "code_live",
+    "code_send",
+    "default_destination",
+    "mask_email",
+    "mask_phone",
+]
 
 
 class CodeCooldown(Exception):
@@ -80,11 +94,30 @@ def mask_phone(phone: str) -> str:
     return f"(***) ***-{digits[-4:]}" if len(digits) >= 4 else "(***) ***-****"
 
 
-def default_destination(user: User, channel: str) -> str:
-    return (user.email if channel == SecurityCode.Channel.EMAIL else user.mobile_phone) or ""
+def default_destination(user: User, channel: Channel) -> str:
+    return (user.email if channel == Channel.EMAIL else user.mobile_phone) or ""
 
 
-def _deliver(*, channel: str, destination: str, code: str, purpose: str) -> None:
+def channels_on_file(user: User) -> list[Channel]:
+    """Where a code can be sent to this user: the email address and the mobile phone on file."""
+    channels = []
+    if user.email:
+        channels.append(Channel.EMAIL)
+    if user.mobile_phone:
+        channels.append(Channel.SMS)
+    return channels
+
+
+def channel_choice_label(channel: Channel, *, email: str = "", phone: str = "") -> str:
+    """How a channel reads as a choice on a form: where the code goes, masked."""
+    if channel == Channel.EMAIL:
+        return f"Email to {mask_email(email)}"
+    if channel == Channel.SMS:
+        return f"Text message to {mask_phone(phone)}"
+    return Channel.APP.label
+
+
+def _deliver(*, channel: Channel, destination: str, code: str, purpose: str) -> None:
     context = {
         "code": code,
         "purpose": purpose,
@@ -92,7 +125,7 @@ def _deliver(*, channel: str, destination: str, code: str, purpose: str) -> None
         "lender_name": portal.lender_name,
         "support_phone": portal.support_phone,
     }
-    if channel == SecurityCode.Channel.EMAIL:
+    if channel == Channel.EMAIL:
         subject = str(render_to_string("security/code/email_subject.txt", context)).strip()
         body = str(render_to_string("security/code/email_body.txt", context))
         try:
@@ -112,7 +145,7 @@ def code_send(
     user: User,
     purpose: str,
     flow_id: str,
-    channel: Channel | str,
+    channel: Channel,
     destination: str | None = None,
     request: HttpRequest | None = None,
 ) -> SecurityCode:
@@ -125,8 +158,8 @@ def code_send(
     customer may retry at once or pick the other channel) and earlier codes stay valid; after a
     successful one every earlier code of the flow is void and CODE_SENT is recorded.
     """
-    if channel not in SecurityCode.Channel.values:
-        raise ValueError(f"unknown channel {channel!r}")
+    if channel not in SENT_CHANNELS:
+        raise ValueError(f"no code is sent by channel {channel!r}")
     if purpose not in SecurityCode.Purpose.values:
         raise ValueError(f"unknown purpose {purpose!r}")
     destination = destination or default_destination(user, channel)
@@ -174,7 +207,7 @@ def code_send(
             SecurityEvent.Kind.CODE_SENT,
             user=user,
             request=request,
-            detail=f"{SecurityCode.Channel(channel).label} for {purpose}",
+            detail=f"{Channel(channel).label} for {purpose}",
         )
     return row
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -94,6 +95,33 @@ class IdentityVerificationThrottle(models.Model):
     window_started_at = models.DateTimeField(default=timezone.now)
 
 
+class Channel(StrEnum):
+    """How a customer gets a one-time code: sent by email or text message (a SecurityCode), or
+    shown by their authenticator app (nothing is sent). The values are what the forms post and
+    what the session and SecurityCode.channel keep. Defined here for SecurityCode.channel's
+    choices; the rest of the portal imports it from security.codes."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    APP = "app"
+
+    @property
+    def label(self) -> str:
+        return _CHANNEL_LABELS[self]
+
+    @property
+    def sends_code(self) -> bool:
+        return self in SENT_CHANNELS
+
+
+_CHANNEL_LABELS = {
+    Channel.EMAIL: "Email",
+    Channel.SMS: "Text message",
+    Channel.APP: "Authenticator app",
+}
+SENT_CHANNELS = (Channel.EMAIL, Channel.SMS)  # the channels a SecurityCode goes by
+
+
 class SecurityCode(models.Model):
     """A one-time security code, bound to one flow (a login attempt, a recovery, a contact
     change). Only an HMAC of the code is stored."""
@@ -103,16 +131,14 @@ class SecurityCode(models.Model):
         RECOVERY = "recovery", "Password recovery"
         CONTACT = "contact", "Contact change"
 
-    class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "Text message"
-
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_codes"
     )
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     flow_id = models.CharField(max_length=64, db_index=True)  # the attempt this code belongs to
-    channel = models.CharField(max_length=5, choices=Channel.choices)
+    channel = models.CharField(
+        max_length=5, choices=[(channel.value, channel.label) for channel in SENT_CHANNELS]
+    )
     destination = models.CharField(max_length=254)
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)

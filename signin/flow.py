@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.contrib import auth
 from django.contrib.auth import get_user_model
@@ -32,9 +31,17 @@ from django.utils import timezone
 from portal.conf import portal
 from security import two_step
 from security.challenge import answer_matches, question_text
-from security.codes import CodeCooldown, CodeDeliveryError, code_check, code_send
+from security.codes import (
+    Channel,
+    CodeCooldown,
+    CodeDeliveryError,
+    channels_on_file,
+    code_check,
+    code_send,
+)
 from security.devices import device_from_cookie, device_register
 from security.events import record_event
+from security.flow_state import Expiry, FlowState
 from security.lockout import (
     Counter,
     attempt_failed,
@@ -79,10 +86,12 @@ class Stage(StrEnum):
     CODE = "code"
 
 
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-    APP = "app"
+class StepUpPolicy(StrEnum):
+    """PORTAL_STEP_UP_POLICY: what an unregistered device must pass."""
+
+    QUESTION_AND_CODE = "question+code"
+    CODE = "code"
+    QUESTION = "question"
 
 
 class PasswordOutcome(StrEnum):
@@ -94,17 +103,31 @@ class PasswordOutcome(StrEnum):
 
 
 @dataclass
-class LoginFlow:
-    """The login in progress (JSON-serialisable, stored in the session)."""
+class LoginFlow(FlowState):
+    """The login in progress (stored in the session under FLOW_KEY). It ends FLOW_SECONDS after
+    it started, however busy the customer is."""
+
+    KEY = FLOW_KEY
+    EXPIRES = Expiry.SINCE_CREATED
 
     user_id: int
     flow_id: str
     required: list[str]
     question: str = ""
     passed: list[str] = field(default_factory=list)
-    channel: str = ""
+    channel: Channel | None = None
     next_url: str = ""
     created: float = 0.0
+
+    @classmethod
+    def lifetime_seconds(cls) -> float:
+        return FLOW_SECONDS
+
+    @classmethod
+    def from_session(cls, data: Any) -> Self:
+        flow = super().from_session(data)
+        flow.channel = Channel(flow.channel) if flow.channel else None
+        return flow
 
     # --- state ---------------------------------------------------------------------------------
     @property
@@ -115,39 +138,12 @@ class LoginFlow:
     def verified(self) -> bool:
         return not self.pending
 
-    @property
-    def expired(self) -> bool:
-        return time.time() - self.created > FLOW_SECONDS
-
     def user(self) -> User | None:
         return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
 
     def counter(self, user: User) -> Counter:
         # Step-up happens only on unregistered devices, so it counts on the username.
         return counter_for(username=user.get_username())
-
-    # --- session -------------------------------------------------------------------------------
-    def save(self, request: HttpRequest) -> None:
-        request.session[FLOW_KEY] = asdict(self)
-
-    @classmethod
-    def load(cls, request: HttpRequest) -> LoginFlow | None:
-        """The unexpired login in progress, if any (an expired one is discarded)."""
-        data = request.session.get(FLOW_KEY)
-        if not isinstance(data, dict):
-            return None
-        try:
-            flow = cls(**data)
-        except TypeError:
-            flow = None
-        if flow is None or flow.expired:
-            discard(request)
-            return None
-        return flow
-
-
-def discard(request: HttpRequest) -> None:
-    request.session.pop(FLOW_KEY, None)
 
 
 # --- Password ------------------------------------------------------------------------------------
@@ -180,7 +176,7 @@ def password_submit(
     of this user counts on that device and is not stopped by the username's lock.
     """
     username = username.strip()
-    discard(request)
+    LoginFlow.clear(request)
     cookie_device = device_from_cookie(request)  # looked up for everyone: same cost
     user = _find_user(username, cookie_device)
     device = (
@@ -232,9 +228,9 @@ def _start_step_up(*, request: HttpRequest, user: User, next_url: str) -> LoginF
     question = _pick_question(user)
     policy = portal.step_up_policy
     required: list[str]
-    if policy == "code" or not question:
+    if policy == StepUpPolicy.CODE or not question:
         required = [Stage.CODE]
-    elif policy == "question":
+    elif policy == StepUpPolicy.QUESTION:
         required = [Stage.QUESTION]
     else:
         required = [Stage.QUESTION, Stage.CODE]
@@ -243,9 +239,8 @@ def _start_step_up(*, request: HttpRequest, user: User, next_url: str) -> LoginF
         flow_id=secrets.token_urlsafe(24),
         required=[str(stage) for stage in required],
         question=question if Stage.QUESTION in required else "",
-        channel=Channel.APP if two_step.totp_device_for(user) else "",
+        channel=Channel.APP if two_step.totp_device_for(user) else None,
         next_url=next_url,
-        created=time.time(),
     )
     # A new session key for the login in progress: a session planted before the password was
     # typed cannot ride along.
@@ -291,9 +286,9 @@ def _unpin_question(user: User) -> None:
 
 # --- Step-up -------------------------------------------------------------------------------------
 def step_up_send_code(
-    *, request: HttpRequest, flow: LoginFlow, user: User, channel: str
+    *, request: HttpRequest, flow: LoginFlow, user: User, channel: Channel
 ) -> SecurityCode | None:
-    """Sends a code by email or text message (or, for "app", just notes the choice).
+    """Sends a code by email or text message (or, for the app, just notes the choice).
 
     Raises CodeCooldown or CodeDeliveryError from security.codes.
     """
@@ -301,22 +296,18 @@ def step_up_send_code(
         raise CodeDeliveryError("channel not available")
     flow.channel = channel
     flow.save(request)
-    if channel == Channel.APP:
+    if not channel.sends_code:
         return None
     return code_send(
         user=user, purpose=PURPOSE, flow_id=flow.flow_id, channel=channel, request=request
     )
 
 
-def available_channels(user: User) -> list[str]:
-    channels = []
-    if user.email:
-        channels.append(Channel.EMAIL)
-    if user.mobile_phone:
-        channels.append(Channel.SMS)
+def available_channels(user: User) -> list[Channel]:
+    channels = channels_on_file(user)
     if two_step.totp_device_for(user) is not None:
         channels.append(Channel.APP)
-    return [str(channel) for channel in channels]
+    return channels
 
 
 @dataclass
@@ -385,7 +376,7 @@ def step_up_submit(
             result.locked = True
             break
     if result.locked:
-        discard(request)
+        LoginFlow.clear(request)
         return result
     flow.save(request)
     if flow.verified:
@@ -410,7 +401,7 @@ def login_finish(
     counter, and the device's last use is noted with the reset of its count. With
     `register_response`, registers this browser afterwards and sets its cookie there.
     """
-    discard(request)
+    LoginFlow.clear(request)
     # One write transaction for the whole end of the login: the reset of the count (with the
     # device's last use), the session (Django's login also notes last_login) and the event.
     with transaction.atomic():
@@ -441,7 +432,7 @@ def flow_user(request: HttpRequest) -> tuple[LoginFlow, User] | None:
         return None
     user = flow.user()
     if user is None:
-        discard(request)
+        LoginFlow.clear(request)
         return None
     return flow, user
 

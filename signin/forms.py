@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, cast
 
 from django import forms
 
-from security.codes import mask_email, mask_phone
+from security.codes import Channel, channel_choice_label
 
 
 class LoginForm(forms.Form):
@@ -72,24 +73,33 @@ class StepUpForm(forms.Form):
 
 
 class SendCodeForm(forms.Form):
-    channel = forms.ChoiceField(
-        label="Where should we send your security code?", widget=forms.RadioSelect
+    channel = forms.TypedChoiceField(
+        label="Where should we send your security code?", widget=forms.RadioSelect, coerce=Channel
     )
 
     def __init__(
-        self, *args: Any, channels: list[str], email: str, phone: str, **kwargs: Any
+        self, *args: Any, channels: list[Channel], email: str, phone: str, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        labels = {
-            "email": f"Email to {mask_email(email)}",
-            "sms": f"Text message to {mask_phone(phone)}",
-            "app": "Authenticator app",
-        }
-        field = cast(forms.ChoiceField, self.fields["channel"])
-        field.choices = [(channel, labels[channel]) for channel in channels]
+        field = cast(forms.TypedChoiceField, self.fields["channel"])
+        field.choices = [
+            (channel.value, channel_choice_label(channel, email=email, phone=phone))
+            for channel in channels
+        ]
         if channels and not self.is_bound:
             self.initial.setdefault("channel", channels[0])
 
 
+class DeviceChoice(StrEnum):
+    REGISTER = "register"
+    SKIP = "skip"
+
+
 class RegisterDeviceForm(forms.Form):
-    choice = forms.ChoiceField(choices=[("register", "Register this device"), ("skip", "Not now")])
+    choice = forms.TypedChoiceField(
+        choices=[
+            (DeviceChoice.REGISTER.value, "Register this device"),
+            (DeviceChoice.SKIP.value, "Not now"),
+        ],
+        coerce=DeviceChoice,
+    )

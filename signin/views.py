@@ -15,13 +15,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.conf import portal
-from security.codes import code_cooldown_left, code_live
+from security.codes import Channel, code_cooldown_left, code_live
 from security.events import record_event
 from security.models import SecurityEvent
 from security.ratelimits import ip_limit_reached, too_many_attempts
 from security.redirects import safe_next_url
 from signin import flow
-from signin.forms import LoginForm, RegisterDeviceForm, SendCodeForm, StepUpForm
+from signin.forms import DeviceChoice, LoginForm, RegisterDeviceForm, SendCodeForm, StepUpForm
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -46,7 +46,7 @@ def login(request: HttpRequest) -> HttpResponse:
         return redirect(_landing(_next_url(request)))
     request.no_store = True  # type: ignore[attr-defined]
     form = LoginForm(request.POST if request.method == "POST" else None)
-    problem = ""
+    problem: flow.PasswordOutcome | None = None
     if request.method == "POST":
         if ip_limit_reached(request, flow.LIMIT_GROUP, portal.login_ip_rate):
             return too_many_attempts(request)
@@ -57,18 +57,17 @@ def login(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 next_url=_next_url(request),
             )
-            if outcome == flow.PasswordOutcome.SIGNED_IN:
+            if outcome is flow.PasswordOutcome.SIGNED_IN:
                 return redirect(_landing(_next_url(request)))
-            if outcome == flow.PasswordOutcome.STEP_UP:
+            if outcome is flow.PasswordOutcome.STEP_UP:
                 return redirect("signin:step_up")
-            problem = {
-                flow.PasswordOutcome.LOCKED: "locked",
-                flow.PasswordOutcome.DISABLED: "disabled",
-            }.get(outcome, "wrong")
+            problem = outcome  # WRONG, LOCKED or DISABLED: the page says which
     return _login_page(request, form, problem)
 
 
-def _login_page(request: HttpRequest, form: LoginForm, problem: str = "") -> HttpResponse:
+def _login_page(
+    request: HttpRequest, form: LoginForm, problem: flow.PasswordOutcome | None = None
+) -> HttpResponse:
     return render(
         request,
         "signin/login.html",
@@ -91,7 +90,7 @@ def _login_ended(request: HttpRequest) -> HttpResponse:
 
 
 def _locked(request: HttpRequest) -> HttpResponse:
-    return _login_page(request, LoginForm(), "locked")
+    return _login_page(request, LoginForm(), flow.PasswordOutcome.LOCKED)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -161,7 +160,7 @@ def _step_up_page(
             "send_form": send_form,
             "summary": summary,
             "code_sent": live is not None,
-            "uses_app": login_flow.channel == flow.Channel.APP,
+            "uses_app": login_flow.channel is Channel.APP,
             "cooldown": cooldown,
             "has_channels": bool(channels),
         },
@@ -223,7 +222,7 @@ def register_device(request: HttpRequest) -> HttpResponse:
     form = RegisterDeviceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         response: HttpResponseRedirect = redirect(_landing(login_flow.next_url))
-        register = form.cleaned_data["choice"] == "register"
+        register = form.cleaned_data["choice"] is DeviceChoice.REGISTER
         if not flow.login_finish(
             request=request,
             user=user,
@@ -245,7 +244,7 @@ def logout(request: HttpRequest) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None
     if user is not None:
         record_event(SecurityEvent.Kind.LOGGED_OUT, user=user, request=request)
-    flow.discard(request)
+    flow.LoginFlow.clear(request)
     auth.logout(request)  # flushes the server-side session and rotates the key
     messages.success(request, "You have logged out.")
     response = redirect("signin:login")

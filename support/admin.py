@@ -9,6 +9,7 @@ registered, so no admin page can show them.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from django.contrib import admin
@@ -63,17 +64,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class OnlineAccess(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"  # support turned online access off
+
+
 class OnlineAccessFilter(admin.SimpleListFilter):
     title = "online access"
     parameter_name = "access"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("active", "Active"), ("disabled", "Disabled")]
+        return [(OnlineAccess.ACTIVE.value, "Active"), (OnlineAccess.DISABLED.value, "Disabled")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "active":
+        if self.value() == OnlineAccess.ACTIVE:
             return queryset.filter(is_active=True)
-        if self.value() == "disabled":
+        if self.value() == OnlineAccess.DISABLED:
             return queryset.filter(is_active=False)
         return queryset
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from django.db import connections
 
 from accounts.models import ElectronicConsent, User
-from enrollment.flow import SESSION_KEY
-from enrollment.services import EnrollmentConflict
+from enrollment.flow import SESSION_KEY, ConflictReason, EnrollmentConflict
 from security.models import ChallengeAnswer, SecurityEvent
 from tests.conftest import HttpsClient
 from tests.enrollment.conftest import Wizard
@@ -34,7 +33,7 @@ def test_simultaneous_enrollments_of_one_customer_create_exactly_one_account(
     assert len(winners) == 1
     assert (
         sorted(r for r in results if not r.startswith("racer."))
-        == [EnrollmentConflict.CUSTOMER_ENROLLED] * 3
+        == [ConflictReason.CUSTOMER_ENROLLED] * 3
     )
     assert list(User.objects.values_list("username", flat=True)) == winners
     assert ChallengeAnswer.objects.count() == 3
@@ -50,7 +49,7 @@ def test_simultaneous_enrollments_choosing_one_username_create_exactly_one(
     cases = iter(["Same.Name", "same.name", "SAME.NAME"])
     results = run_at_once(3, lambda: _attempt(next(customers), next(cases)))
     assert sum(r.casefold() == "same.name" for r in results) == 1
-    assert results.count(EnrollmentConflict.USERNAME_TAKEN) == 2
+    assert results.count(ConflictReason.USERNAME_TAKEN) == 2
     assert User.objects.count() == 1
     assert ChallengeAnswer.objects.count() == 3
 

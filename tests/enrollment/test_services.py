@@ -7,7 +7,12 @@ import pytest
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import ElectronicConsent, User
-from enrollment.services import EnrollmentConflict, EnrollmentProfile, enrollment_complete
+from enrollment.flow import (
+    ConflictReason,
+    EnrollmentConflict,
+    EnrollmentProfile,
+    enrollment_complete,
+)
 from security.challenge import QUESTIONS, hash_answer
 from security.models import ChallengeAnswer, SecurityEvent
 from tests.enrollment.conftest import PASSWORD
@@ -76,7 +81,7 @@ def test_a_failure_midway_leaves_nothing_half_made(make_customer, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("event store down")
 
-    monkeypatch.setattr("enrollment.services.record_event", broken)
+    monkeypatch.setattr("enrollment.flow.record_event", broken)
     with pytest.raises(RuntimeError):
         complete(customer, "half.made")
     assert _nothing_saved()
@@ -88,7 +93,7 @@ def test_username_taken_in_another_case_is_a_conflict_with_nothing_saved(make_cu
     customer = make_customer()
     with pytest.raises(EnrollmentConflict) as raised:
         complete(customer, "taken.NAME")
-    assert raised.value.reason == EnrollmentConflict.USERNAME_TAKEN
+    assert raised.value.reason == ConflictReason.USERNAME_TAKEN
     assert not User.objects.filter(customer=customer).exists()
     assert ChallengeAnswer.objects.count() == 3  # only make_user's
 
@@ -99,5 +104,5 @@ def test_enrolled_customer_cannot_get_a_second_account(make_customer):
     complete(customer, "first.account")
     with pytest.raises(EnrollmentConflict) as raised:
         complete(customer, "second.account")
-    assert raised.value.reason == EnrollmentConflict.CUSTOMER_ENROLLED
+    assert raised.value.reason == ConflictReason.CUSTOMER_ENROLLED
     assert User.objects.count() == 1

@@ -473,7 +473,7 @@ def test_email_failure_keeps_the_account_and_says_so(client, wizard, customer, m
     def broken(*args, **kwargs):
         raise OSError("mail server down")
 
-    monkeypatch.setattr("enrollment.services.send_mail", broken)
+    monkeypatch.setattr("enrollment.flow.send_mail", broken)
     wizard.through_profile()
     response = wizard.consent()
     assert response["Location"] == "/login/"

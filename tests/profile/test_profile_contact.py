@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 
+from online_profile.flow import CONTACT_PENDING
 from security.models import SecurityEvent
 from tests.profile.profile_support import mail_to, sign_in
 
@@ -199,3 +200,14 @@ def test_new_codes_can_be_sent_after_the_wait(client, customer):
         client.post(CONFIRM, {"email_code": second})
     customer.refresh_from_db()
     assert customer.email == NEW_EMAIL
+
+
+def test_a_pending_change_that_cannot_be_read_starts_over(client, customer):
+    sign_in(client, customer)
+    client.post(URL, contact(customer, email=NEW_EMAIL))
+    session = client.session
+    session[CONTACT_PENDING] = {"flow_id": "left over from another version"}
+    session.save()
+    response = client.get(CONFIRM)
+    assert response.status_code == 302 and response["Location"] == URL
+    assert CONTACT_PENDING not in client.session

@@ -12,8 +12,11 @@ from django.core import mail
 from django.utils import timezone
 
 from security.codes import (
+    Channel,
     CodeCooldown,
     CodeDeliveryError,
+    channel_choice_label,
+    channels_on_file,
     code_check,
     code_send,
     mask_email,
@@ -64,6 +67,34 @@ def test_a_contact_change_sends_to_the_new_address(make_user):
         user=user, purpose="contact", flow_id="c", channel="email", destination="new@example.com"
     )
     assert mail.outbox[-1].to == ["new@example.com"]
+
+
+def test_the_authenticator_app_is_a_channel_no_code_is_sent_by(make_user):
+    user = make_user()
+    with pytest.raises(ValueError):
+        code_send(user=user, purpose="login", flow_id="f", channel=Channel.APP)
+    assert mail.outbox == [] and not SecurityCode.objects.exists()
+    assert {value for value, _ in SecurityCode._meta.get_field("channel").choices} == {
+        Channel.EMAIL,
+        Channel.SMS,
+    }
+
+
+def test_channels_on_file_and_how_they_read_on_a_form(make_user):
+    user = make_user(email="dana@example.com", mobile_phone="+12015550199")
+    assert channels_on_file(user) == [Channel.EMAIL, Channel.SMS]
+    user.mobile_phone = ""
+    assert channels_on_file(user) == [Channel.EMAIL]
+    assert [channel.value for channel in Channel] == ["email", "sms", "app"]  # what forms post
+    labels = {
+        channel: channel_choice_label(channel, email="dana@example.com", phone="+12015550199")
+        for channel in Channel
+    }
+    assert labels == {
+        Channel.EMAIL: "Email to d***@example.com",
+        Channel.SMS: "Text message to (***) ***-0199",
+        Channel.APP: "Authenticator app",
+    }
 
 
 def test_right_code_passes_once_only(make_user):

@@ -37,12 +37,14 @@ from typing import IO, Any, NamedTuple
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import fields
 from accounts.fields import normalize_reference, vin_problem
 from accounts.identity import identity_digest
-from accounts.models import Customer, LoanAccount, Vehicle
+from accounts.models import Customer, LoanAccount, User, Vehicle
+from accounts.signals import loan_accounts_unlinked
 
 HEADER = (
     "customer_number",
@@ -123,14 +125,21 @@ class ImportResult:
     accounts_created: int = 0
     accounts_updated: int = 0
     accounts_unchanged: int = 0
+    accounts_moved: int = 0  # to another customer: unlinked from the old customer's online account
 
     def summary(self) -> str:
+        moved = (
+            f" {self.accounts_moved:,} accounts moved to another customer and removed from the "
+            "previous customer's My Vehicles."
+            if self.accounts_moved
+            else ""
+        )
         return (
             f"Imported {self.rows:,} loan accounts for {self.customers:,} customers: "
             f"{self.customers_created:,} customers created, {self.customers_updated:,} updated, "
             f"{self.customers_unchanged:,} unchanged; "
             f"{self.accounts_created:,} accounts created, {self.accounts_updated:,} updated, "
-            f"{self.accounts_unchanged:,} unchanged."
+            f"{self.accounts_unchanged:,} unchanged.{moved}"
         )
 
 
@@ -633,6 +642,13 @@ def _write_batch(
         }
     except KeyError:  # a customer or VIN the first pass did not see
         raise _file_changed() from None
+    moved = [
+        number
+        for number, customer_id in LoanAccount.objects.filter(
+            account_number__in=accounts
+        ).values_list("account_number", "customer_id")
+        if customer_id != accounts[number][0]
+    ]
     _, created, updated = _upsert(
         LoanAccount,
         "account_number",
@@ -645,6 +661,24 @@ def _write_batch(
     result.accounts_created += created
     result.accounts_updated += updated
     result.accounts_unchanged += len(accounts) - created - updated
+    if moved:
+        result.accounts_moved += len(moved)
+        _unlink_moved(moved)
+
+
+def _unlink_moved(account_numbers: list[str]) -> None:
+    """Removes loan accounts that now belong to another customer from every online account
+    of someone else, so the previous customer no longer sees their balance."""
+    links = User.loan_accounts.through.objects.filter(
+        loanaccount__account_number__in=account_numbers
+    ).exclude(user__customer_id=F("loanaccount__customer_id"))
+    gone = list(links.values_list("pk", "user_id", "loanaccount__account_number"))
+    if not gone:
+        return
+    User.loan_accounts.through.objects.filter(pk__in=[pk for pk, _, _ in gone]).delete()
+    loan_accounts_unlinked.send(
+        sender=LoanAccount, unlinked=[(user_id, number[-4:]) for _, user_id, number in gone]
+    )
 
 
 def _upsert(

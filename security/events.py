@@ -26,3 +26,16 @@ def record_event(
         device=device_name(agent) if request is not None else "",
         detail=detail[:200],
     )
+
+
+def record_loans_unlinked(*, unlinked: list[tuple[int, str]], **kwargs: Any) -> None:
+    """accounts.signals.loan_accounts_unlinked: one event per online account that lost a loan
+    (written in the import's transaction, so both happen or neither)."""
+    SecurityEvent.objects.bulk_create(
+        SecurityEvent(
+            kind=SecurityEvent.Kind.VEHICLE_REMOVED,
+            user_id=user_id,
+            detail=f"Account ending {last4} moved to another customer by the loan servicer",
+        )
+        for user_id, last4 in unlinked
+    )

@@ -232,6 +232,7 @@ class SecurityEvent(AppendOnlyModel):
         CONTACT_CHANGED = "contact_changed", "Contact information changed"
         TWO_STEP_CHANGED = "two_step_changed", "Two-step verification changed"
         VEHICLE_ADDED = "vehicle_added", "Vehicle added"
+        VEHICLE_REMOVED = "vehicle_removed", "Vehicle removed (the loan moved to another customer)"
         NOT_ME = "not_me", "Reported \u201cThis wasn\u2019t me\u201d"
         UNLOCKED = "unlocked", "Online access unlocked by support"
         DISABLED = "disabled", "Online access disabled by support"

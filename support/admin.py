@@ -27,8 +27,9 @@ from support.models import CustomerAccount, StaffAuditEntry
 
 
 class SupportAdminSite(OTPAdminSite):
-    """Staff sign in with password plus an authenticator-app code; a staff user who has not
-    passed the code (or has no app) is treated as not staff."""
+    """Staff sign in with username, password and authenticator-app code on one form, with the
+    customers' lockout (StaffLoginForm); a staff user who has not passed the code (or has no
+    app) is treated as not staff."""
 
     site_header = "Support console"
     site_title = "Support console"

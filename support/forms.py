@@ -2,49 +2,84 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
-from django_otp.admin import OTPAdminAuthenticationForm
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.views.decorators.debug import sensitive_variables
 
 from accounts import fields
+from portal.conf import portal
+from support import services
+
+WRONG_COMBINATION = "The username, password or code is not right."
+LOCKED = (
+    "This staff login is locked for {minutes} after too many attempts. "
+    "Ask a supervisor, or try again later."
+)
 
 
-class StaffLoginForm(OTPAdminAuthenticationForm):
-    """Username, password and the current code of the staff member's authenticator app.
+class _CodeInput(forms.TextInput):
+    """A code is never shown again: a wrong or used one is no use, and a refused form must not
+    differ by the code typed."""
 
-    Staff have exactly one app (made by create_support_user), so it is chosen for them; a staff
-    account without a confirmed app cannot sign in at all.
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """Username, password and the current code of the staff member's authenticator app, checked
+    together by support.services.staff_login_check (with the customers' lockout).
+
+    Any wrong combination gets one message, whatever was wrong; a locked username gets the lock
+    message whether or not it exists. Staff have exactly one app (made by create_support_user),
+    so it is chosen for them. On success the user carries the app as `otp_device`, which
+    django-otp's user_logged_in receiver stores in the session (as django_otp.login does), so the
+    console sees the staff member as verified.
     """
 
     otp_token = forms.CharField(
         label="Code from your authenticator app",
         required=False,
         max_length=8,
-        widget=forms.TextInput(
+        widget=_CodeInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),
     )
 
     error_messages = {
-        **OTPAdminAuthenticationForm.error_messages,
-        "no_device": (
-            "This staff account has no authenticator app set up, so it cannot use the support "
-            "console. Ask a supervisor to set one up."
-        ),
+        **AdminAuthenticationForm.error_messages,
+        "wrong": WRONG_COMBINATION,
+        "locked": LOCKED,
     }
 
-    def clean_otp(self, user: Any) -> None:
-        if user is not None:
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-id").first()
-            if device is None:
-                raise forms.ValidationError(self.error_messages["no_device"], code="no_device")
-            # django-otp then loads it with select_for_update, so one code is accepted once.
-            self.cleaned_data["otp_device"] = device.persistent_id
-        super().clean_otp(user)
+    @sensitive_variables()
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if self.errors or not username or not password:
+            return self.cleaned_data  # the fields say what is missing; nothing was checked
+        result = services.staff_login_check(
+            request=self.request,
+            username=username,
+            password=password,
+            code=self.cleaned_data.get("otp_token", ""),
+        )
+        if result.outcome == services.StaffLoginOutcome.LOCKED:
+            # The configured time, the same for every username (known or not).
+            n = math.ceil(portal.lockout_seconds / 60)
+            minutes = f"{n} minute" if n == 1 else f"{n} minutes"
+            raise ValidationError(
+                self.error_messages["locked"].format(minutes=minutes), code="locked"
+            )
+        if result.outcome != services.StaffLoginOutcome.SIGNED_IN or result.user is None:
+            raise ValidationError(self.error_messages["wrong"], code="wrong")
+        result.user.otp_device = result.device  # type: ignore[attr-defined]
+        self.user_cache = result.user
+        return self.cleaned_data
 
 
 class ReasonForm(forms.Form):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from urllib.parse import quote, urlencode
@@ -34,7 +35,13 @@ from portal.conf import portal
 from security.challenge import answer_matches, question_text
 from security.devices import devices_revoke_all
 from security.events import record_event
-from security.lockout import lockout_clear
+from security.lockout import (
+    attempt_failed,
+    attempt_reserve,
+    attempts_reset,
+    counter_for,
+    lockout_clear,
+)
 from security.models import ChallengeAnswer, SecurityEvent
 from security.notifications import notify
 from support.models import StaffAuditEntry
@@ -275,6 +282,89 @@ def support_user_create(*, username: str, role: str, password: str, email: str =
         user.save()
         user.groups.add(group)
         return TOTPDevice.objects.create(user=user, name=STAFF_DEVICE_NAME, confirmed=True)
+
+
+class StaffLoginOutcome(StrEnum):
+    SIGNED_IN = "signed_in"
+    WRONG = "wrong"  # any wrong combination, whatever was wrong (indistinguishable)
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class StaffLogin:
+    outcome: StaffLoginOutcome
+    user: User | None = None  # set when signed in
+    device: TOTPDevice | None = None  # the app whose code was accepted, when signed in
+
+
+def staff_login_check(
+    *, request: HttpRequest | None, username: str, password: str, code: str
+) -> StaffLogin:
+    """Checks a console login: username, password and the authenticator-app code, together.
+
+    Counts on the username's counter of security.lockout, as a customer's login on an
+    unregistered device does: the attempt takes a slot before anything is checked, and while
+    the username is locked (or held) nothing is checked at all. Every outcome but a full success
+    counts as one failure (wrong username, password or code, no code, no confirmed app, a
+    disabled or customer account), so neither the answer nor the lock tells them apart. The
+    password is always checked (a dummy hash of the same cost for an unknown username, as
+    Django's ModelBackend does); the code only for an active staff member whose password is
+    right, so a guess without the password never uses up or throttles the staff member's codes.
+    The attempt that locks records LOCKED and emails the user (if they have an email address).
+    """
+    counter = counter_for(username=username)
+    if not attempt_reserve(counter):
+        return StaffLogin(StaffLoginOutcome.LOCKED)
+    user = User.objects.filter(username__iexact=username).first()
+    if user is None:
+        make_password(password)
+        right = False
+    else:
+        right = user.check_password(password)
+    staff = user is not None and user.is_staff and user.customer_id is None
+    device: TOTPDevice | None = None
+    problem = "wrong password"
+    if user is not None and staff and right:
+        if not user.is_active:
+            problem = "staff account disabled"
+        else:
+            device, problem = _staff_code_check(user, code)
+    if device is None or user is None:
+        locked = attempt_failed(
+            counter,
+            user=user,
+            request=request,
+            event=SecurityEvent.Kind.LOGIN_FAILED,
+            # What was wrong stays in a staff member's record (for supervisors), never in the
+            # answer; a customer's record (which they can see) just names the console.
+            detail=f"Support console: {problem}" if staff else "Support console",
+        )
+        return StaffLogin(StaffLoginOutcome.LOCKED if locked else StaffLoginOutcome.WRONG)
+    if not attempts_reset(counter):  # locked (or held) while this attempt was being checked
+        return StaffLogin(StaffLoginOutcome.LOCKED)
+    return StaffLogin(StaffLoginOutcome.SIGNED_IN, user=user, device=device)
+
+
+def _staff_code_check(user: User, code: str) -> tuple[TOTPDevice | None, str]:
+    """(the staff member's app, "") if `code` is its current code, else (None, what was wrong).
+
+    The device row is locked (select_for_update) while django-otp checks the code, so one code
+    is accepted once even by parallel logins; django-otp's own throttle still applies.
+    """
+    if not code:
+        return None, "no code"
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=True)
+            .order_by("-id")
+            .first()
+        )
+        if device is None:
+            return None, "no authenticator app"
+        if not device.verify_token(code):
+            return None, "wrong code"
+    return device, ""
 
 
 def staff_totp_uri(device: TOTPDevice) -> str:

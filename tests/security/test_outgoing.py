@@ -347,3 +347,33 @@ def test_the_lock_email_does_not_make_a_real_username_slower(client, make_user, 
     began = time.perf_counter()
     assert deliver_message.call(queued.first().pk) == "sent"
     assert time.perf_counter() - began >= message_backends.SLOW_SECONDS
+
+
+# --- the worker command -----------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_worker_waits_out_a_database_outage(monkeypatch):
+    from django.core.management import call_command
+    from django.db import OperationalError
+
+    from security.management.commands import deliver_messages
+
+    runs = []
+
+    def run(worker):
+        runs.append(worker.interval)
+        if len(runs) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(deliver_messages.Worker, "run", run)
+    monkeypatch.setattr(deliver_messages.Worker, "configure_signals", lambda worker: None)
+    monkeypatch.setattr(deliver_messages, "DATABASE_RETRY_SECONDS", 0)
+    call_command("deliver_messages", "--sweep-every", "3600")
+    assert runs == [0.5, 0.5]
+
+
+def test_the_worker_refuses_a_backend_it_cannot_work_on(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    with pytest.raises(CommandError, match="ImmediateBackend"):
+        call_command("deliver_messages")

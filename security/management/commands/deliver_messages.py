@@ -3,17 +3,19 @@
 django-tasks-db's worker loop (`db_worker`) runs the delivery tasks; beside it a thread sweeps at
 start and then every PORTAL_MESSAGE_SWEEP_SECONDS, re-queuing messages that are due or were left
 "sending" by a worker that stopped (security.outgoing.sweep), so nothing is lost to a killed
-worker. SIGTERM or Ctrl-C stops it cleanly: a delivery in progress is finished first.
+worker. A database that goes away (a restart) pauses the worker until it is back. SIGTERM or
+Ctrl-C stops it cleanly: a delivery in progress is finished first.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.tasks import task_backends
 from django.utils.crypto import get_random_string
 from django_tasks_db.backend import DatabaseBackend
@@ -23,23 +25,23 @@ from portal.conf import portal
 from security.outgoing import deliver_message, sweep
 
 logger = logging.getLogger("security.outgoing")
+DATABASE_RETRY_SECONDS = 5
 
 
 def _sweep_safely() -> None:
     try:
-        close_old_connections()
         queued = sweep()
         if queued:
             logger.info("sweep: %s message deliveries queued", queued)
-    except Exception:  # the database restarting, say: the next sweep tries again
-        logger.exception("sweep failed")
-    finally:
-        connections.close_all()  # this thread's own connections
+    except Exception as exc:  # the database restarting, say: the next sweep tries again
+        logger.warning("sweep failed (%s)", exc.__class__.__name__)
 
 
 def _sweep_loop(stop: threading.Event, every: float) -> None:
     while not stop.wait(every):
+        close_old_connections()
         _sweep_safely()
+        connections.close_all()  # this thread's own: nothing held open between sweeps
 
 
 class Command(BaseCommand):
@@ -89,6 +91,16 @@ class Command(BaseCommand):
         logger.info("delivering messages (poll every %s s, sweep every %s s)", interval, every)
         worker.configure_signals()
         try:
-            worker.run()
+            while True:
+                try:
+                    worker.run()
+                    return
+                except DatabaseError as exc:  # the database restarting: wait, then carry on
+                    logger.warning(
+                        "database unavailable (%s); trying again in %s s",
+                        exc.__class__.__name__,
+                        DATABASE_RETRY_SECONDS,
+                    )
+                    time.sleep(DATABASE_RETRY_SECONDS)  # then run() drops the broken connection
         finally:
             stop.set()

@@ -42,7 +42,8 @@ run: install
 	$(PY) manage.py check
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_accounts data/demo_accounts.csv
-	$(PY) -m portal.serve
+	@# The worker that sends emails and text messages runs beside the server and stops with it.
+	$(PY) manage.py deliver_messages & trap 'kill $$! 2>/dev/null' EXIT; $(PY) -m portal.serve
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

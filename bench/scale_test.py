@@ -1,7 +1,8 @@
 """`make scale-test`: the production topology on this machine, and what it must withstand.
 
 nginx (TLS) balances over two portal instances on loopback ports (plain HTTP, one trusted
-proxy); PostgreSQL and a Redis of the test's own hold all shared state. Against the running
+proxy) with one message worker (`manage.py deliver_messages`) beside them; PostgreSQL and a Redis
+of the test's own hold all shared state. Against the running
 topology it shows: the parallel lockout spread over both instances locks after exactly the
 threshold; rate limits and sessions are shared; stopping one instance loses no request and no
 data; Redis stopped makes sign-in fail closed with a clear page and recovers by itself;
@@ -66,6 +67,7 @@ class Topology:
         }
         self.instances: dict[int, subprocess.Popen] = {}
         self.redis: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start_redis(self) -> None:
@@ -116,6 +118,19 @@ class Topology:
         except OSError:
             return False
 
+    def start_worker(self) -> None:
+        """The message worker beside the instances, with the same environment (README)."""
+        log = (self.run_dir / "worker.log").open("a")
+        self.worker = subprocess.Popen(
+            [PYTHON, "manage.py", "deliver_messages"], cwd=ROOT, env=self.env, stdout=log,
+            stderr=log,
+        )  # fmt: skip
+
+    def stop_worker(self) -> None:
+        if self.worker and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)  # finishes a delivery in progress, then exits
+            self.worker.wait(timeout=60)
+
     def stop_instance(self, port: int) -> None:
         process = self.instances.pop(port)
         process.send_signal(signal.SIGTERM)  # gunicorn: finish in-flight requests, then exit
@@ -153,6 +168,7 @@ class Topology:
     def shutdown(self) -> None:
         for port in list(self.instances):
             self.stop_instance(port)
+        self.stop_worker()
         self.stop_nginx()
         self.stop_redis()
 
@@ -389,6 +405,7 @@ def main() -> None:
         seed = top.prepare(users=200)
         for port in top.ports:
             top.start_instance(port, {"PORTAL_VERIFY_IP_RATE": "10/h"})
+        top.start_worker()
         top.start_nginx()
         parallel_lockout(top, seed, results)
         shared_sessions(top, seed, results)

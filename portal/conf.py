@@ -45,6 +45,37 @@ class PortalSettings:
         return str(settings.PORTAL_SMS_BACKEND)
 
     @property
+    def message_poll_seconds(self) -> float:
+        """How often an idle `deliver_messages` worker looks for messages to send."""
+        return float(settings.PORTAL_MESSAGE_POLL_SECONDS)
+
+    @property
+    def message_sweep_seconds(self) -> float:
+        """How often the worker re-queues messages that are due or whose sender stopped."""
+        return float(settings.PORTAL_MESSAGE_SWEEP_SECONDS)
+
+    @property
+    def message_lease_seconds(self) -> int:
+        """A delivery still "sending" after this long is taken over by another attempt (longer
+        than any provider's timeout: the SMTP connection's is 10 s)."""
+        return int(settings.PORTAL_MESSAGE_LEASE_SECONDS)
+
+    @property
+    def message_max_attempts(self) -> int:
+        """Delivery attempts of one message before it is marked failed."""
+        return int(settings.PORTAL_MESSAGE_MAX_ATTEMPTS)
+
+    @property
+    def message_first_retry_seconds(self) -> int:
+        """The wait after a failed first attempt; each later wait is three times longer."""
+        return int(settings.PORTAL_MESSAGE_FIRST_RETRY_SECONDS)
+
+    @property
+    def message_retention_days(self) -> int:
+        """Sent and failed messages (their bodies already dropped) are deleted after this."""
+        return int(settings.PORTAL_MESSAGE_RETENTION_DAYS)
+
+    @property
     def password_min_length(self) -> int:
         return int(settings.PORTAL_PASSWORD_MIN_LENGTH)
 

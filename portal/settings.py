@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_ratelimit",
+    "django_tasks_db",
     "portal",
     "accounts",
     "security",
@@ -244,6 +245,17 @@ if not _outbox_allowed and PORTAL_SMS_BACKEND.rsplit(".", 1)[-1] in {
         "SMS_BACKEND",
         "must name a text-message provider when PORTAL_ENV=production (or PORTAL_ALLOW_OUTBOX=true)",
     )
+
+# Nothing is sent inside a request (its duration would tell who has an account): a message is a
+# row written in the request's transaction (security.models.OutgoingMessage) and a task queued in
+# the database when it commits; `manage.py deliver_messages`, run beside the web server, sends it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+PORTAL_MESSAGE_POLL_SECONDS = 0.5  # how often an idle worker looks for work
+PORTAL_MESSAGE_SWEEP_SECONDS = 60  # how often it re-queues what a stopped worker left behind
+PORTAL_MESSAGE_LEASE_SECONDS = 60  # a delivery not finished by then is taken over by another
+PORTAL_MESSAGE_MAX_ATTEMPTS = 5
+PORTAL_MESSAGE_FIRST_RETRY_SECONDS = 10  # then 30, 90, 270: three times longer each time
+PORTAL_MESSAGE_RETENTION_DAYS = 30
 
 # --- The lender (white label) -------------------------------------------------------------------
 PORTAL_LENDER_NAME = env.text("PORTAL_LENDER_NAME") or "Example Auto Finance"

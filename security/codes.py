@@ -11,7 +11,6 @@ newer code of the same flow has been sent.
 from __future__ import annotations
 
 import hmac
-import logging
 import math
 import re
 import secrets
@@ -19,7 +18,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -30,12 +28,11 @@ from django.utils.crypto import salted_hmac
 from portal.conf import portal
 from security.events import record_event
 from security.models import SENT_CHANNELS, Channel, SecurityCode, SecurityEvent
-from security.sms import SmsDeliveryError, send_sms
+from security.outgoing import email_queue, sms_queue
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-logger = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
 _CODE_PATTERN = re.compile(r"^[0-9]{6}$")
@@ -118,6 +115,8 @@ def channel_choice_label(channel: Channel, *, email: str = "", phone: str = "") 
 
 
 def _deliver(*, channel: Channel, destination: str, code: str, purpose: str) -> None:
+    """Queues the code's email or text message in the caller's transaction: the worker sends it
+    after the commit (security.outgoing), never inside the request."""
     context = {
         "code": code,
         "purpose": purpose,
@@ -128,16 +127,10 @@ def _deliver(*, channel: Channel, destination: str, code: str, purpose: str) -> 
     if channel == Channel.EMAIL:
         subject = str(render_to_string("security/code/email_subject.txt", context)).strip()
         body = str(render_to_string("security/code/email_body.txt", context))
-        try:
-            send_mail(subject, body, None, [destination])
-        except Exception as exc:  # SMTP, DNS, a full disk: one kind of failure for the caller
-            raise CodeDeliveryError("the email could not be sent") from exc
+        email_queue(to=destination, subject=subject, body=body)
     else:
         text = render_to_string("security/code/sms.txt", context).strip()
-        try:
-            send_sms(destination, text)
-        except SmsDeliveryError as exc:
-            raise CodeDeliveryError("the text message could not be sent") from exc
+        sms_queue(to=destination, body=text)
 
 
 def code_send(
@@ -152,11 +145,11 @@ def code_send(
     """Sends a new code for `flow_id` and returns its row.
 
     Raises CodeCooldown when the previous code of this flow went out less than
-    PORTAL_CODE_RESEND_SECONDS ago, CodeDeliveryError when there is no address or the message
-    could not be handed over. Sends of one user are serialised on the user row, so parallel
-    requests cannot slip past the cool-down. After a failed delivery nothing is left behind (the
-    customer may retry at once or pick the other channel) and earlier codes stay valid; after a
-    successful one every earlier code of the flow is void and CODE_SENT is recorded.
+    PORTAL_CODE_RESEND_SECONDS ago, CodeDeliveryError when there is no address on file for the
+    channel. Sends of one user are serialised on the user row, so parallel requests cannot slip
+    past the cool-down. The code, its message, the voiding of every earlier code of the flow and
+    CODE_SENT are one transaction; the message goes out after the commit, from the worker (a
+    provider's failure is retried there, not shown to this request).
     """
     if channel not in SENT_CHANNELS:
         raise ValueError(f"no code is sent by channel {channel!r}")
@@ -188,14 +181,7 @@ def code_send(
             created_at=now,
             expires_at=now + timedelta(seconds=portal.code_ttl_seconds),
         )
-    # Delivery talks to the network: never inside the write transaction.
-    try:
         _deliver(channel=channel, destination=destination, code=code, purpose=purpose)
-    except CodeDeliveryError:
-        logger.warning("security code delivery failed (channel %s, user %s)", channel, user.pk)
-        SecurityCode.objects.filter(pk=row.pk).delete()
-        raise
-    with transaction.atomic():
         SecurityCode.objects.filter(
             user=user,
             purpose=purpose,

@@ -148,6 +148,47 @@ class SecurityCode(models.Model):
     voided_at = models.DateTimeField(null=True, blank=True)
 
 
+class OutgoingMessage(models.Model):
+    """An email or text message on its way out: written in the transaction of the change it
+    tells about and delivered after the commit by the worker (security.outgoing), never inside
+    the request.
+
+    The body is encrypted at rest (it may hold a security code) and dropped once the message is
+    sent or given up on; `last_error` holds only the class name of the last failure. Support
+    staff see these rows read-only, without the body.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    destination = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.BinaryField(editable=False)  # a Fernet token; empty once sent or failed
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} of {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class BackupCode(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="backup_codes"

@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from portal.conf import portal
 from security.models import ActionToken
+from security.outgoing import email_queue
 from security.user_agents import device_name
 
 if TYPE_CHECKING:
@@ -90,9 +90,11 @@ def notify(
     values for the templates: "change" (security_change: what changed, as a sentence) and
     "until" (lockout: when access opens again) are understood.
 
-    Call it after your change is committed: sending can take seconds and must not hold a write
-    transaction. A failure to deliver is logged (never the address or the link) and swallowed,
-    so it never undoes or breaks the caller's saved change.
+    The templates are rendered here (they need the request's browser and address) and the email
+    is queued (security.outgoing): the worker sends it once the caller's transaction commits,
+    so a rolled-back change sends nothing and the request never waits for a mail server. A
+    failure to queue is logged (never the address or the link) and swallowed, so it never undoes
+    or breaks the caller's saved change.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown security notification kind: {kind}")
@@ -128,10 +130,12 @@ def notify(
     try:
         subject = " ".join(render_to_string(f"security/email/{kind}_subject.txt", values).split())
         body = render_to_string(f"security/email/{kind}_body.txt", values)
-        send_mail(subject, body, None, [user.email])
+        # Its own savepoint, like the token's: a failure leaves the caller's transaction usable.
+        with transaction.atomic():
+            email_queue(to=user.email, subject=subject, body=body)
     except Exception as exc:
         logger.warning(
-            "security email %s for user %s could not be sent (%s)",
+            "security email %s for user %s could not be queued (%s)",
             kind,
             user.pk,
             exc.__class__.__name__,

@@ -1,10 +1,11 @@
 """The support console: Django's admin behind django-otp, showing only what support needs.
 
-Only three things are registered, on this site alone: customers' online accounts (read-only,
-with audited actions on their page), security events and the staff audit trail (both
-read-only for everyone). Models holding hashes or codes (passwords, challenge answers, device
-tokens, one-time and backup codes, action tokens, TOTP keys) and identity digests are never
-registered, so no admin page can show them.
+Only four things are registered, on this site alone: customers' online accounts (read-only,
+with audited actions on their page), security events, the staff audit trail and outgoing
+messages (all read-only for everyone; a message without its body and with its address masked).
+Models holding hashes or codes (passwords, challenge answers, device tokens, one-time and backup
+codes, action tokens, TOTP keys) and identity digests are never registered, so no admin page can
+show them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from django.urls import URLPattern, path
 from django_otp.admin import OTPAdminSite
 
 from portal.conf import portal
-from security.models import SecurityEvent
+from security.codes import mask_email, mask_phone
+from security.models import OutgoingMessage, SecurityEvent
 from security.ratelimits import ip_limit_reached, too_many_attempts
 from support import selectors, services, views
 from support.forms import StaffLoginForm
@@ -224,3 +226,43 @@ class StaffAuditEntryAdmin(ReadOnlyAdmin):
         "outcome",
         "ip",
     )
+
+
+@admin.register(OutgoingMessage, site=site)
+class OutgoingMessageAdmin(ReadOnlyAdmin):
+    """Whether a customer's email or text message went out, and if not why (the failure's
+    class name): never the body, which may hold a security code, and the address only masked."""
+
+    list_display = (
+        "created_at",
+        "channel",
+        "masked_destination",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
+    list_filter = ("status", "channel", "created_at")
+    list_per_page = 50
+    fields = (
+        "created_at",
+        "channel",
+        "masked_destination",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_at",
+        "sent_at",
+        "last_error",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).defer("body", "subject")
+
+    @admin.display(description="to")
+    def masked_destination(self, obj: OutgoingMessage) -> str:
+        if obj.channel == OutgoingMessage.Channel.EMAIL:
+            return mask_email(obj.destination)
+        return mask_phone(obj.destination)

@@ -15,6 +15,7 @@ AGENT_PERMISSIONS = [
     "support.remove_devices",
     "support.require_new_questions",
     "security.view_securityevent",
+    "security.view_outgoingmessage",
 ]
 ROLES: dict[str, list[str]] = {
     "Support agent": AGENT_PERMISSIONS,

@@ -87,6 +87,25 @@ def sms_outbox(_sms_outbox: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return _sms_outbox
 
 
+# --- Outgoing email and text messages --------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _queued_messages_delivered_at_once(
+    request: pytest.FixtureRequest, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """THE place where tests deliver queued messages at once. The portal queues every email and
+    text message (security.outgoing) and a worker sends it after the commit; here each one is
+    delivered the moment it is queued, inside the request, so a test finds it in
+    django.core.mail.outbox or LocmemSmsBackend.outbox right after the request (pytest-django's
+    per-test transaction never commits, so on-commit work would never run).
+
+    Tests marked `message_queue` get the real thing: the database task backend and the enqueue
+    on commit (see tests/security/test_outgoing.py)."""
+    if request.node.get_closest_marker("message_queue"):
+        return
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    monkeypatch.setattr("security.outgoing._after_commit", lambda callback: callback())
+
+
 # --- Servicing data and online accounts -----------------------------------------------------------
 _counter = iter(range(10_000, 10_000_000))
 

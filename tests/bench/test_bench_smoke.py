@@ -36,5 +36,8 @@ def test_benchmark_smoke_run_completes_every_flow_without_errors():
     for flow in ("login_registered", "login_step_up", "my_vehicles_half", "enrollment"):
         assert summary[flow]["flows"] > 0 and summary[flow]["errors"] == 0, flow
     assert summary["floor"]["floor_2_processes_per_s"] > 0
+    # The message worker ran beside the server and delivered the step-up codes from its queue.
+    assert summary["code_in_outbox_s"]["count"] > 0
+    assert summary["code_in_outbox_s"]["p50"] < 2.0, summary["code_in_outbox_s"]
     assert summary["import_sqlite"]["rows"] == 300
     assert all(weight["html"] > 500 for weight in summary["pages"].values())

@@ -22,7 +22,7 @@ from security.codes import (
     mask_email,
     mask_phone,
 )
-from security.models import SecurityCode, SecurityEvent
+from security.models import OutgoingMessage, SecurityCode, SecurityEvent
 from tests.security.concurrency import concurrent_db, run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -179,27 +179,44 @@ def test_cooldown_is_per_flow(make_user):
     assert len(mail.outbox) == 2
 
 
-def test_email_delivery_failure_raises_and_leaves_the_older_code_valid(make_user, settings):
+def test_a_provider_failure_is_not_the_requests_business(make_user, settings):
+    """The code is queued with the request's transaction and sent by the worker: a mail server
+    that fails does not fail the send (the worker retries it), and the newer code is the live
+    one as after any send."""
     user = make_user()
     with time_machine.travel(timezone.now(), tick=False) as clock:
         old = _send(user)
         clock.shift(timedelta(seconds=31))
         settings.MAILERS = {"default": {"BACKEND": "tests.security.test_codes.BrokenBackend"}}
-        with pytest.raises(CodeDeliveryError):
-            _send(user)
-        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-        assert code_check(user=user, purpose="login", flow_id="flow-1", code=old) is True
-    # the failed send left no row and no event, and starts no cool-down
-    assert SecurityCode.objects.count() == 1
-    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CODE_SENT).count() == 1
+        code_send(user=user, purpose="login", flow_id="flow-1", channel="email")
+        assert code_check(user=user, purpose="login", flow_id="flow-1", code=old) is False
+    assert SecurityCode.objects.count() == 2
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CODE_SENT).count() == 2
+    waiting = OutgoingMessage.objects.get(status=OutgoingMessage.Status.PENDING)
+    assert (waiting.channel, waiting.attempts, waiting.last_error) == ("email", 1, "OSError")
 
 
-def test_sms_delivery_failure_raises_a_delivery_error(make_user, settings):
+def test_an_sms_gateway_failure_leaves_the_text_message_to_be_retried(make_user, settings):
     user = make_user()
     settings.PORTAL_SMS_BACKEND = "tests.security.test_codes.BrokenSms"
-    with pytest.raises(CodeDeliveryError):
-        code_send(user=user, purpose="login", flow_id="f", channel="sms")
-    assert not SecurityCode.objects.exists()
+    code_send(user=user, purpose="login", flow_id="f", channel="sms")
+    assert SecurityCode.objects.count() == 1
+    waiting = OutgoingMessage.objects.get()
+    assert (waiting.status, waiting.attempts, waiting.last_error) == (
+        "pending",
+        1,
+        "SmsDeliveryError",
+    )
+
+
+def test_the_code_and_its_message_roll_back_together(make_user):
+    from django.db import transaction
+
+    user = make_user()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        code_send(user=user, purpose="login", flow_id="f", channel="email")
+        raise RuntimeError("the caller's change fails after the send")
+    assert not SecurityCode.objects.exists() and not OutgoingMessage.objects.exists()
 
 
 def test_no_mobile_on_file_is_a_delivery_error(make_user):

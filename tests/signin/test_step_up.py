@@ -265,16 +265,25 @@ def test_code_expires_after_five_minutes(client, user):
         assert response["Location"] == "/login/verify/"
 
 
-def test_code_delivery_failure_is_explained_and_nothing_is_lost(client, user, settings):
+def test_a_gateway_failure_is_retried_by_the_worker_not_shown_to_the_customer(
+    client, user, settings, sms_outbox
+):
+    from security.models import OutgoingMessage
+    from security.outgoing import deliver_message
+
     start(client, user)
     settings.PORTAL_SMS_BACKEND = "tests.security.test_codes.BrokenSms"
     html = send_code(client, "sms").content.decode()
-    assert "We could not send the code just now" in html
-    html = send_code(client, "email").content.decode()  # no cool-down after a failed send
-    assert "We sent a security code" in html
-    assert verify(client, answer=asked_answer(client), code=last_code())["Location"] == (
-        "/login/device/"
-    )
+    assert "We sent a security code (text message" in html
+    message = OutgoingMessage.objects.get(channel="sms")
+    assert (message.status, message.last_error) == ("pending", "SmsDeliveryError")
+    settings.PORTAL_SMS_BACKEND = "security.sms.LocmemSmsBackend"
+    with time_machine.travel(message.next_attempt_at + timedelta(seconds=1)):
+        assert deliver_message.call(message.pk) == "sent"
+        code = re.search(r"\b(\d{6})\b", sms_outbox[-1][1]).group(1)
+        assert verify(client, answer=asked_answer(client), code=code)["Location"] == (
+            "/login/device/"
+        )
 
 
 def test_a_code_cannot_be_used_twice(client, user, make_user):

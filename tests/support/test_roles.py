@@ -14,6 +14,7 @@ AGENT_PERMISSIONS = {
     "support.remove_devices",
     "support.require_new_questions",
     "security.view_securityevent",
+    "security.view_outgoingmessage",
 }
 SUPERVISOR_ONLY = {"support.disable_access", "support.view_staffauditentry"}
 

@@ -58,6 +58,7 @@ DEVICE_OFFER_KEY = "enrollment:device_offer"
 PURPOSE = SecurityCode.Purpose.ENROLLMENT
 # Per client IP, each counted on its own against portal.verify_ip_rate.
 IP_LIMIT_GROUP = "enrollment:verify"  # identity checks (step 1)
+USERNAME_LIMIT_GROUP = "enrollment:username"  # "is this username taken?" checks (step 3)
 SEND_LIMIT_GROUP = "enrollment:send"  # confirmation codes sent (step 5)
 CODE_LIMIT_GROUP = "enrollment:code"  # confirmation codes entered (step 5)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, cast
 
@@ -18,6 +19,10 @@ from security.codes import Channel, channel_choice_label
 from security.password_forms import check_new_password, new_password_field
 
 USERNAME_TAKEN = "That username is already taken. Please choose another."
+USERNAME_CHECKS_LIMITED = (
+    "You have tried a lot of usernames from this connection. For your security, please wait "
+    "a while before you try another one, or call us at {phone}."
+)
 
 
 # --- Step 2 ---------------------------------------------------------------------------------------
@@ -121,10 +126,15 @@ class ProfileForm(StepForm):
         self,
         *args: Any,
         customer: Customer,
+        username_check_allowed: Callable[[], bool] = lambda: True,
         **kwargs: Any,
     ) -> None:
+        """`username_check_allowed` is asked (and counts) each time the form is about to look up
+        whether a username is taken: the view's per-IP limit on those look-ups."""
         super().__init__(*args, **kwargs)
         self.customer = customer
+        self.username_check_allowed = username_check_allowed
+        self.username_checks_limited = False
         self.fields["password1"].help_text = (
             f"At least {portal.password_min_length} characters. Spaces and any characters are "
             "allowed; a few unrelated words make a strong password."
@@ -139,6 +149,12 @@ class ProfileForm(StepForm):
         references = self.customer.loan_accounts.values_list("account_number", "vehicle__vin")
         if any(ref.casefold() in folded for pair in references for ref in pair if len(ref) >= 4):
             raise ValidationError("Your username cannot contain your account number or VIN.")
+        # Asking whether names are taken, over and over, would list the portal's usernames.
+        if not self.username_check_allowed():
+            self.username_checks_limited = True
+            raise ValidationError(USERNAME_CHECKS_LIMITED.format(phone=portal.support_phone))
+        # Any online account holds its name, staff ones included, with the same answer: the
+        # answer tells nothing about whose name it is.
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError(USERNAME_TAKEN)
         return username

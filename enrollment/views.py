@@ -191,7 +191,16 @@ class ProfileView(WizardStepView, FormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
         kwargs["customer"] = self.wizard.customer()
+        kwargs["username_check_allowed"] = lambda: (
+            not ip_limit_reached(self.request, flow.USERNAME_LIMIT_GROUP, portal.verify_ip_rate)
+        )
         return kwargs
+
+    def form_invalid(self, form: ProfileForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.username_checks_limited:
+            response.status_code = 429  # (503 from the middleware if the limit store is down)
+        return response
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:  # type: ignore[override]
         flow.profile_submit(

@@ -295,3 +295,50 @@ def test_register_this_device_is_offered_only_right_after_enrolling(client, make
     assert response["Location"] == "/my/vehicles/"
     assert "__Host-device" not in response.cookies
     assert not RegisteredDevice.objects.exists()
+
+
+# --- Rate limit and staff usernames at step 3 ----------------------------------------------------
+def test_username_taken_checks_are_limited_per_client_ip(client, wizard, make_user, settings):
+    make_user(username="taken.name")
+    wizard.verify()
+    wizard.vehicles()
+    settings.PORTAL_VERIFY_IP_RATE = "3/h"
+    for _ in range(3):
+        response = client.post("/enroll/profile/", _profile(username="taken.name"))
+        assert response.status_code == 200
+        assert "already taken" in response.content.decode()
+    for name in ("taken.name", "a.free.name"):
+        response = client.post("/enroll/profile/", _profile(username=name))
+        page = response.content.decode()
+        assert response.status_code == 429
+        assert "tried a lot of usernames" in page and "already taken" not in page
+        assert settings.PORTAL_SUPPORT_PHONE in page
+    assert client.session[SESSION_KEY]["profile"] is None
+
+
+def test_a_staff_username_is_answered_exactly_like_a_taken_customer_username(
+    client, wizard, make_user, django_user_model
+):
+    django_user_model.objects.create_user(username="Alex.Morgan", password="x" * 20, is_staff=True)
+    make_user(username="Dana.Taken")
+    wizard.verify()
+    wizard.vehicles()
+    pages = {}
+    for name in ("alex.morgan", "dana.taken"):
+        response = client.post("/enroll/profile/", _profile(username=name))
+        assert response.status_code == 200
+        pages[name] = response.content.decode().replace(name, "NAME")
+    assert pages["alex.morgan"] == _without_csrf(pages["dana.taken"], pages["alex.morgan"])
+    assert "That username is already taken. Please choose another." in pages["alex.morgan"]
+
+
+def _profile(**overrides: str) -> dict[str, str]:
+    from tests.enrollment.conftest import profile_data
+
+    return profile_data(**overrides)
+
+
+def _without_csrf(page: str, like: str) -> str:
+    """`page` with its CSRF token replaced by the one in `like` (the only other difference)."""
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    return token.sub(token.search(like).group(0), page)

@@ -157,6 +157,39 @@ def test_username_taken_in_another_case_is_refused(make_customer, make_user):
     assert "already taken" in message
 
 
+def test_a_staff_username_gets_the_same_answer_as_a_taken_customer_username(
+    make_customer, make_user, django_user_model
+):
+    django_user_model.objects.create_user(username="Alex.Morgan", password="x" * 20, is_staff=True)
+    make_user(username="Dana.Rivera")
+    customer = make_customer()
+    staff = _profile_errors(customer, username="alex.MORGAN")
+    taken = _profile_errors(customer, username="dana.RIVERA")
+    assert (
+        staff == taken == {"username": ["That username is already taken. Please choose another."]}
+    )
+
+
+def test_username_look_up_is_refused_when_the_check_is_not_allowed(make_customer, make_user):
+    make_user(username="Dana.Rivera")
+    asked = []
+
+    def limited() -> bool:
+        asked.append(True)
+        return False
+
+    for name in ("dana.rivera", "free.name.2026"):
+        form = ProfileForm(
+            data=profile_data(username=name),
+            customer=make_customer(),
+            username_check_allowed=limited,
+        )
+        assert not form.is_valid() and form.username_checks_limited
+        (message,) = form.errors["username"]
+        assert "tried a lot of usernames" in message and "taken" not in message
+    assert len(asked) == 2
+
+
 def test_profile_form_takes_no_email_or_mobile_phone(make_customer):
     form = ProfileForm(
         data=profile_data(email="attacker@example.net", mobile_phone="+12025550100"),

@@ -59,6 +59,15 @@ def test_the_online_account_gets_the_contact_on_the_customers_record(make_custom
 
 
 @pytest.mark.django_db
+def test_a_staff_username_is_taken_like_any_other(make_customer, django_user_model):
+    django_user_model.objects.create_user(username="Alex.Morgan", password="x" * 20, is_staff=True)
+    with pytest.raises(EnrollmentConflict) as raised:
+        complete(make_customer(), "alex.morgan")
+    assert raised.value.reason == ConflictReason.USERNAME_TAKEN
+    assert User.objects.filter(customer__isnull=False).count() == 0
+
+
+@pytest.mark.django_db
 def test_links_only_the_customers_own_loans(make_customer):
     customer, other = make_customer(loans=2), make_customer()
     mine = list(customer.loan_accounts.order_by("account_number"))

@@ -33,7 +33,6 @@ from portal.conf import portal
 from security.challenge import check_full_set, hash_answer
 from security.codes import (
     Channel,
-    CodeCooldown,
     CodeDeliveryError,
     channels_on_file,
     code_check,
@@ -61,8 +60,6 @@ IP_LIMIT_GROUP = "enrollment:verify"  # identity checks (step 1)
 USERNAME_LIMIT_GROUP = "enrollment:username"  # "is this username taken?" checks (step 3)
 SEND_LIMIT_GROUP = "enrollment:send"  # confirmation codes sent (step 5)
 CODE_LIMIT_GROUP = "enrollment:code"  # confirmation codes entered (step 5)
-
-__all__ = ["CodeCooldown", "CodeDeliveryError"]
 
 
 class Step(StrEnum):

@@ -35,7 +35,7 @@ from enrollment.forms import (
     vehicle_label,
 )
 from portal.conf import portal
-from security.codes import channel_choice_label
+from security.codes import Channel, CodeCooldown, CodeDeliveryError, channel_choice_label
 from security.flow_state import FlowStatus
 from security.ratelimits import ip_limit_reached, too_many_attempts
 
@@ -250,9 +250,7 @@ class ConfirmView(WizardStepView, FormView):
                 initial={"channel": chosen}, customer=customer, channels=channels
             ),
             code_sent=bool(self.wizard.channel),
-            sent_to=_where(flow.Channel(self.wizard.channel), customer)
-            if self.wizard.channel
-            else "",
+            sent_to=_where(Channel(self.wizard.channel), customer) if self.wizard.channel else "",
             cooldown=cooldown,
             code_minutes=max(1, portal.code_ttl_seconds // 60),
         )
@@ -306,13 +304,13 @@ class SendCodeView(WizardStepView, View):
         channel = form.cleaned_data["channel"]
         try:
             flow.confirmation_send(request, self.wizard, channel=channel)
-        except flow.CodeCooldown as wait:
+        except CodeCooldown as wait:
             messages.error(
                 request,
                 f"We just sent you a code. You can ask for a new one in {wait.seconds_left} "
                 "seconds.",
             )
-        except flow.CodeDeliveryError:
+        except CodeDeliveryError:
             messages.error(
                 request,
                 "We could not send the code just now. Please try again in a moment, or choose "
@@ -327,7 +325,7 @@ class SendCodeView(WizardStepView, View):
         return redirect("enrollment:confirm")
 
 
-def _where(channel: flow.Channel, customer: Customer) -> str:
+def _where(channel: Channel, customer: Customer) -> str:
     """ "email to d***@example.com", "text message to (***) ***-0123": the contact on record,
     masked."""
     label = channel_choice_label(channel, email=customer.email, phone=customer.mobile_phone)

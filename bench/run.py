@@ -324,7 +324,7 @@ def login_step_up(seed: dict[str, Any], outbox: Path):
     return flow
 
 
-def enrollment(seed: dict[str, Any]):
+def enrollment(seed: dict[str, Any], outbox: Path):
     pending = list(seed["unenrolled"])
 
     def flow(browser: Browser, iteration: int) -> None:
@@ -353,8 +353,6 @@ def enrollment(seed: dict[str, Any]):
             "username": f"enrolled{customer['n']}",
             "password1": "tangerine submarine orbit lantern 58",
             "password2": "tangerine submarine orbit lantern 58",
-            "email": f"bench.person{customer['n']}@example.com",
-            "mobile_phone": "+12015550142",
         }
         for index, key in enumerate(questions, start=1):
             form[f"question_{index}"] = key
@@ -369,8 +367,31 @@ def enrollment(seed: dict[str, Any]):
             {"csrfmiddlewaretoken": page.csrf(), "agree": "on"},
             step="POST consent",
         )
-        if not response.location.endswith("/login/"):
-            raise FlowError("enrollment did not finish")
+        if not response.location.endswith("/enroll/confirm/"):
+            raise FlowError(f"consent not accepted ({response.status})")
+        page = browser.get("/enroll/confirm/", step="GET confirm")
+        sent_at = time.time() - 1
+        browser.post(
+            "/enroll/confirm/send/",
+            {"csrfmiddlewaretoken": page.csrf(), "channel": "email"},
+            step="POST send code",
+        )
+        code = newest_code(outbox, customer["email"], sent_at)
+        response = browser.post(
+            "/enroll/confirm/",
+            {"csrfmiddlewaretoken": page.csrf(), "code": code},
+            step="POST code",
+        )
+        if not response.location.endswith("/enroll/device/"):
+            raise FlowError(f"enrollment did not finish ({response.status})")
+        page = browser.get("/enroll/device/", step="GET register device")
+        response = browser.post(
+            "/enroll/device/",
+            {"csrfmiddlewaretoken": page.csrf(), "choice": "skip"},
+            step="POST not now",
+        )
+        if not response.location.endswith("/my/vehicles/"):
+            raise FlowError("enrollment did not land on My Vehicles")
 
     return flow
 
@@ -528,7 +549,7 @@ def main() -> None:
             }  # fmt: skip
         if want("enrollment"):
             results["enrollment"] = run_closed_loop(
-                flow=enrollment(seed), users=min(4, args.users), **common
+                flow=enrollment(seed, portal.outbox), users=min(4, args.users), **common
             )
         if want("my_vehicles"):
             saturation = run_closed_loop(

@@ -123,6 +123,7 @@ def main() -> None:
                 "tin": TIN,
                 "birth_date": BIRTH_DATE.strftime("%m/%d/%Y"),
                 "account_number": accounts[n].account_number,
+                "email": customers[n].email,
                 "n": n,
             }
         )

@@ -1,42 +1,65 @@
 """The enrollment wizard as an explicit state machine kept server-side in the session.
 
 The state lives under one session key and holds only what later steps need: after step 1 the
-customer's pk and the pk of the loan account used to verify, never the TIN digits or the birth
-date. It expires after `portal.enrollment_idle_seconds` without a request, and each step is
-reachable only when the steps before it are done.
+customer's pk, the pk of the loan account used to verify and a random flow id that binds the
+confirmation codes to this enrollment, never the TIN digits or the birth date. It expires after
+`portal.enrollment_idle_seconds` without a request, and each step is reachable only when the
+steps before it are done.
 
-Step 4 creates the online account in one transaction (`enrollment_complete`) and emails the
-confirmation (`enrollment_confirmation_send`).
+The online account gets the email address and mobile number on the servicing record, never ones
+typed during enrollment: knowing a customer's identity details must not be enough to take over
+their access. Step 5 proves the enrollee can read that contact: a code goes to the email or the
+mobile on record, and entering it creates the online account in one transaction
+(`enrollment_complete`), signs the customer in and emails the contact on record that online
+access was set up. A customer with no email and no mobile on record cannot enroll online.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from django.contrib import auth
 from django.contrib.auth.hashers import make_password
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
-from django.template.loader import render_to_string
+from django.http import HttpRequest, HttpResponse
 
 from accounts.models import Customer, ElectronicConsent, LoanAccount, User
 from portal.conf import portal
 from security.challenge import check_full_set, hash_answer
+from security.codes import (
+    Channel,
+    CodeDeliveryError,
+    channels_on_file,
+    code_check,
+    code_cooldown_left,
+    code_live,
+    code_send,
+)
+from security.devices import device_register
 from security.events import record_event
 from security.flow_state import Expiry, FlowState
 from security.identity_check import IdentityOutcome as CheckOutcome
 from security.identity_check import identity_check
-from security.models import ChallengeAnswer, SecurityEvent
+from security.models import ChallengeAnswer, SecurityCode, SecurityEvent
+from security.notifications import notify
+from security.sessions import mark_password_verified
 
 logger = logging.getLogger(__name__)
 
 SESSION_KEY = "enrollment:wizard"
-COMPLETED_KEY = "enrollment:completed"
-IP_LIMIT_GROUP = "enrollment:verify"
+# Set when enrollment has just signed the customer in: Register this device? is offered once.
+DEVICE_OFFER_KEY = "enrollment:device_offer"
+PURPOSE = SecurityCode.Purpose.ENROLLMENT
+# Per client IP, each counted on its own against portal.verify_ip_rate.
+IP_LIMIT_GROUP = "enrollment:verify"  # identity checks (step 1)
+USERNAME_LIMIT_GROUP = "enrollment:username"  # "is this username taken?" checks (step 3)
+SEND_LIMIT_GROUP = "enrollment:send"  # confirmation codes sent (step 5)
+CODE_LIMIT_GROUP = "enrollment:code"  # confirmation codes entered (step 5)
 
 
 class Step(StrEnum):
@@ -44,6 +67,7 @@ class Step(StrEnum):
     VEHICLES = "vehicles"
     PROFILE = "profile"
     CONSENT = "consent"
+    CONFIRM = "confirm"
 
 
 STEP_TITLES = {
@@ -51,12 +75,14 @@ STEP_TITLES = {
     Step.VEHICLES: "Add your vehicle(s)",
     Step.PROFILE: "Create your username and password, and set up your profile",
     Step.CONSENT: "Authorize electronic communications",
+    Step.CONFIRM: "Confirm it\u2019s you",
 }
 STEP_SHORT_TITLES = {
     Step.IDENTITY: "Your account information",
     Step.VEHICLES: "Your vehicles",
     Step.PROFILE: "Username, password and profile",
     Step.CONSENT: "Electronic communications",
+    Step.CONFIRM: "Confirm it\u2019s you",
 }
 STEP_ORDER = list(Step)
 
@@ -71,8 +97,11 @@ class Wizard(FlowState):
 
     customer_id: int
     verified_account_id: int
+    flow_id: str  # random; binds the confirmation codes to this enrollment
     account_ids: list[int] | None = None
     profile: dict[str, Any] | None = None  # EnrollmentProfile.to_dict(): hashes only
+    consented: bool = False  # step 4: the E-SIGN disclosure was agreed to
+    channel: str = ""  # step 5: where the newest code went ("" until one was sent)
     last_activity: float = 0.0
 
     @classmethod
@@ -85,7 +114,9 @@ class Wizard(FlowState):
             return Step.VEHICLES
         if self.profile is None:
             return Step.PROFILE
-        return Step.CONSENT
+        if not self.consented:
+            return Step.CONSENT
+        return Step.CONFIRM
 
     def allows(self, step: Step) -> bool:
         return STEP_ORDER.index(step) <= STEP_ORDER.index(self.next_step())
@@ -99,24 +130,22 @@ class Wizard(FlowState):
         )
 
 
-def enrollment_just_completed(request: HttpRequest) -> bool:
-    return bool(request.session.get(COMPLETED_KEY))
-
-
 # --- Step 1 ---------------------------------------------------------------------------------------
 class IdentityOutcome(StrEnum):
     VERIFIED = "verified"
     MISMATCH = "mismatch"
     LIMITED = "limited"
     ALREADY_ENROLLED = "already_enrolled"
+    NO_CONTACT = "no_contact"  # no email and no mobile on record: nowhere to send the code
 
 
 def identity_submit(
     request: HttpRequest, *, tin_last4: str, birth_date: date, reference: str
 ) -> IdentityOutcome:
-    """Step 1: checks the identity (security.identity_check, with its limits) and, when it matches a customer not yet online, starts a fresh wizard."""
+    """Step 1: checks the identity (security.identity_check, with its limits) and, when it
+    matches a customer not yet online who can be reached at a contact on record, starts a fresh
+    wizard."""
     Wizard.clear(request)
-    request.session.pop(COMPLETED_KEY, None)
     check = identity_check(
         tin_last4=tin_last4,
         birth_date=birth_date,
@@ -130,9 +159,16 @@ def identity_submit(
         return IdentityOutcome.MISMATCH
     if User.objects.filter(customer=check.customer).exists():
         return IdentityOutcome.ALREADY_ENROLLED
+    if not channels_on_file(check.customer):
+        # Step 5 could send the code nowhere; support adds a contact to the record first.
+        return IdentityOutcome.NO_CONTACT
     # A new session key from here on: whoever knew the old one (fixation) cannot ride along.
     request.session.cycle_key()
-    Wizard(customer_id=check.customer.pk, verified_account_id=check.loan_account.pk).save(request)
+    Wizard(
+        customer_id=check.customer.pk,
+        verified_account_id=check.loan_account.pk,
+        flow_id=secrets.token_urlsafe(24),
+    ).save(request)
     return IdentityOutcome.VERIFIED
 
 
@@ -148,17 +184,13 @@ def profile_submit(
     *,
     username: str,
     password: str,
-    email: str,
-    mobile_phone: str,
     answers: list[tuple[str, str]],
 ) -> None:
     """Keeps step 3's choices with the password and answers slow-hashed right away, so the
-    clear values never reach the session and no hash runs inside step 4's transaction."""
+    clear values never reach the session and no hash runs inside step 5's transaction."""
     profile = EnrollmentProfile(
         username=username,
         password_hash=make_password(password),
-        email=email,
-        mobile_phone=mobile_phone,
         answers=tuple((question, hash_answer(answer)) for question, answer in answers),
     )
     wizard.profile = profile.to_dict()
@@ -168,7 +200,8 @@ def profile_submit(
 # --- Creating the online account ------------------------------------------------------------------
 @dataclass(frozen=True)
 class EnrollmentProfile:
-    """What step 3 collected, with the password and answers already slow-hashed.
+    """What step 3 collected, with the password and answers already slow-hashed. No contact
+    details: the online account gets the ones on the servicing record.
 
     Hashing happens when step 3 is submitted, outside any write transaction (SQLite serialises
     writers, and a 30 ms Argon2 hash must not hold the lock); the clear values are never kept.
@@ -176,16 +209,12 @@ class EnrollmentProfile:
 
     username: str
     password_hash: str
-    email: str
-    mobile_phone: str
     answers: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (question, answer_hash)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "username": self.username,
             "password_hash": self.password_hash,
-            "email": self.email,
-            "mobile_phone": self.mobile_phone,
             "answers": [list(pair) for pair in self.answers],
         }
 
@@ -194,8 +223,6 @@ class EnrollmentProfile:
         return cls(
             username=str(data["username"]),
             password_hash=str(data["password_hash"]),
-            email=str(data["email"]),
-            mobile_phone=str(data["mobile_phone"]),
             answers=tuple((str(q), str(h)) for q, h in data["answers"]),
         )
 
@@ -223,11 +250,12 @@ def enrollment_complete(
 ) -> User:
     """Creates the customer's online account in one transaction, or nothing at all.
 
-    The user, its links to the chosen loan accounts (only the customer's own; the verifying
-    account always included), its challenge answers, the E-SIGN consent and the ENROLLED event
-    are written together. At most one online account per customer and one per username (in any
-    case) exist even when two enrollments finish at the same moment: the loser gets
-    EnrollmentConflict and leaves no rows behind.
+    The user (with the email address and mobile number on the customer's record), its links to
+    the chosen loan accounts (only the customer's own; the verifying account always included),
+    its challenge answers, the E-SIGN consent and the ENROLLED event are written together. At
+    most one online account per customer and one per username (in any case) exist even when two
+    enrollments finish at the same moment: the loser gets EnrollmentConflict and leaves no rows
+    behind.
     """
     # The answers are already hashed; the form checked them (security.challenge's set rules).
     check_full_set([question for question, _ in profile.answers])
@@ -251,10 +279,10 @@ def enrollment_complete(
             user = User(
                 username=profile.username,
                 password=profile.password_hash,
-                email=profile.email,
+                email=customer.email,
                 first_name=customer.first_name,
                 last_name=customer.last_name,
-                mobile_phone=profile.mobile_phone,
+                mobile_phone=customer.mobile_phone,
                 customer=customer,
             )
             user.save()
@@ -282,57 +310,141 @@ def enrollment_complete(
     return user
 
 
-def enrollment_confirmation_send(*, user: User, request: HttpRequest | None = None) -> bool:
-    """Emails the new customer that their online account exists. Never raises: the account is
-    already saved, so a mail failure is logged (without personal data) and reported as False."""
-    context = {
-        "first_name": user.first_name,
-        "lender_name": portal.lender_name,
-        "support_phone": portal.support_phone,
-        "support_hours": portal.support_hours,
-        "vehicle_count": user.loan_accounts.count(),
-    }
-    subject = " ".join(render_to_string("enrollment/email/enrolled_subject.txt", context).split())
-    body = render_to_string("enrollment/email/enrolled_body.txt", context)
-    try:
-        send_mail(subject, body, None, [user.email])
-    except Exception:
-        logger.exception("enrollment confirmation email could not be sent (user id %s)", user.pk)
-        return False
-    return True
-
-
 # --- Step 4 ---------------------------------------------------------------------------------------
-class FinishOutcome(StrEnum):
-    ENROLLED = "enrolled"
-    ENROLLED_EMAIL_FAILED = "enrolled_email_failed"
+def consent_submit(request: HttpRequest, wizard: Wizard) -> None:
+    """Step 4: the customer agreed to the E-SIGN disclosure (recorded when the account exists)."""
+    wizard.consented = True
+    wizard.save(request)
+
+
+# --- Step 5 ---------------------------------------------------------------------------------------
+def confirmation_channels(wizard: Wizard) -> tuple[Customer, list[Channel]]:
+    """The customer and where their code can go: the email and the mobile on their record."""
+    customer = wizard.customer()
+    return customer, channels_on_file(customer)
+
+
+def confirmation_send(request: HttpRequest, wizard: Wizard, *, channel: Channel) -> SecurityCode:
+    """Sends a code to the contact on the customer's record by `channel`, never to an address
+    typed during enrollment. Raises CodeCooldown (a code went out moments ago) or
+    CodeDeliveryError (not on record, or could not be handed over) from security.codes."""
+    customer, channels = confirmation_channels(wizard)
+    if channel not in channels:
+        raise CodeDeliveryError("no such contact on record")
+    row = code_send(
+        customer=customer,
+        purpose=PURPOSE,
+        flow_id=wizard.flow_id,
+        channel=channel,
+        request=request,
+    )
+    wizard.channel = channel.value
+    wizard.save(request)
+    return row
+
+
+def confirmation_cooldown(wizard: Wizard, customer: Customer) -> int:
+    """Seconds until another code may be sent (for the page's wording)."""
+    return code_cooldown_left(customer=customer, purpose=PURPOSE, flow_id=wizard.flow_id)
+
+
+class ConfirmOutcome(StrEnum):
+    ENROLLED = "enrolled"  # the account exists and the customer is signed in
+    WRONG_CODE = "wrong_code"
+    CODE_VOID = "code_void"  # expired, entered wrong too often, or never sent: send a new one
     ALREADY_ENROLLED = "already_enrolled"
     USERNAME_TAKEN = "username_taken"
 
 
-def finish(request: HttpRequest, wizard: Wizard) -> FinishOutcome:
-    """Step 4: creates the online account, ends the wizard and sends the confirmation email."""
-    if wizard.profile is None or wizard.account_ids is None:
-        raise ValueError("finish() needs every earlier step done")
+def confirm_submit(request: HttpRequest, wizard: Wizard, *, code: str) -> ConfirmOutcome:
+    """Step 5: the code sent to the contact on record completes the enrollment.
+
+    Claiming the code and creating the account share one transaction: a conflict (the customer
+    enrolled meanwhile, the username was taken) leaves the code unused and nothing saved, and two
+    submissions of one code create one account. Then the customer is signed in (new session
+    key), the contact on record is told that online access was set up, and Register this device?
+    is offered once.
+    """
+    if wizard.profile is None or wizard.account_ids is None or not wizard.consented:
+        raise ValueError("confirm_submit() needs every earlier step done")
     profile = EnrollmentProfile.from_dict(wizard.profile)
+    customer = wizard.customer()
     try:
-        user = enrollment_complete(
-            customer_id=wizard.customer_id,
-            verified_account_id=wizard.verified_account_id,
-            account_ids=wizard.account_ids,
-            profile=profile,
-            request=request,
-        )
+        with transaction.atomic():
+            right = code_check(
+                customer=customer, purpose=PURPOSE, flow_id=wizard.flow_id, code=code
+            )
+            user = (
+                enrollment_complete(
+                    customer_id=wizard.customer_id,
+                    verified_account_id=wizard.verified_account_id,
+                    account_ids=wizard.account_ids,
+                    profile=profile,
+                    request=request,
+                )
+                if right
+                else None
+            )
     except EnrollmentConflict as conflict:
         if conflict.reason is ConflictReason.USERNAME_TAKEN:
-            # Back to step 3 for another username; the typed secrets were never kept.
+            # Back to step 3 for another username; the typed secrets were never kept, and the
+            # code, unused, still works when the customer comes back here.
             wizard.profile = None
             wizard.save(request)
-            return FinishOutcome.USERNAME_TAKEN
-        Wizard.clear(request)
-        return FinishOutcome.ALREADY_ENROLLED
+            return ConfirmOutcome.USERNAME_TAKEN
+        _wizard_over(request)
+        return ConfirmOutcome.ALREADY_ENROLLED
+    if user is None:
+        if User.objects.filter(customer_id=wizard.customer_id).exists():
+            # The same code was entered a moment ago (a second click, another window).
+            _wizard_over(request)
+            return ConfirmOutcome.ALREADY_ENROLLED
+        if code_live(customer=customer, purpose=PURPOSE, flow_id=wizard.flow_id) is None:
+            return ConfirmOutcome.CODE_VOID
+        return ConfirmOutcome.WRONG_CODE
     Wizard.clear(request)
-    request.session[COMPLETED_KEY] = True
-    if not enrollment_confirmation_send(user=user, request=request):
-        return FinishOutcome.ENROLLED_EMAIL_FAILED
-    return FinishOutcome.ENROLLED
+    _sign_in(request, user)
+    request.session[DEVICE_OFFER_KEY] = user.pk
+    # After the commit: sending must not hold the write transaction, and never undoes it.
+    notify(user=user, kind="access_set_up", request=request)
+    return ConfirmOutcome.ENROLLED
+
+
+def _wizard_over(request: HttpRequest) -> None:
+    """Ends the wizard of a customer who is enrolled already. A new session key too: another
+    request of this browser may have finished the enrollment, signed in and retired this key,
+    and the session could not be saved under it."""
+    Wizard.clear(request)
+    request.session.cycle_key()
+
+
+def _sign_in(request: HttpRequest, user: User) -> None:
+    """The session of the new online account: identity details and possession of the contact on
+    record are what step-up asks of an unrecognised device, and the password was typed at step
+    3. auth.login rotates the session key."""
+    with transaction.atomic():
+        auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        mark_password_verified(request)
+        record_event(
+            SecurityEvent.Kind.LOGIN_SUCCEEDED,
+            user=user,
+            request=request,
+            detail="Enrollment completed",
+        )
+
+
+# --- Register this device? ------------------------------------------------------------------------
+def device_offer_pending(request: HttpRequest) -> bool:
+    """True right after enrollment signed this customer in, until they answer the offer."""
+    user = request.user
+    return bool(user.is_authenticated and request.session.get(DEVICE_OFFER_KEY) == user.pk)
+
+
+def device_offer_answer(
+    request: HttpRequest, *, user: User, register: bool, response: HttpResponse
+) -> None:
+    """Register this device? answered: registers this browser (cookie set on `response`, the
+    customer emailed) or not; either way the offer ends."""
+    request.session.pop(DEVICE_OFFER_KEY, None)
+    if register:
+        device_register(user=user, request=request, response=response)

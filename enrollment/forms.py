@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -13,7 +15,14 @@ from accounts.forms import StepForm, UnrenderedTextInput
 from accounts.models import Customer, LoanAccount, User
 from portal.conf import portal
 from security.challenge import challenge_set_problems, question_choices
+from security.codes import Channel, channel_choice_label
 from security.password_forms import check_new_password, new_password_field
+
+USERNAME_TAKEN = "That username is already taken. Please choose another."
+USERNAME_CHECKS_LIMITED = (
+    "You have tried a lot of usernames from this connection. For your security, please wait "
+    "a while before you try another one, or call us at {phone}."
+)
 
 
 # --- Step 2 ---------------------------------------------------------------------------------------
@@ -88,22 +97,6 @@ class ProfileForm(StepForm):
     )
     password1 = new_password_field("Password", "Choose a password.")
     password2 = new_password_field("Confirm password", "Type your password again to confirm it.")
-    email = forms.EmailField(
-        label="Email",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={
-            "required": "Enter your email address.",
-            "invalid": "Enter an email address like name@example.com.",
-        },
-    )
-    mobile_phone = forms.CharField(
-        label="Mobile phone",
-        required=False,
-        max_length=25,
-        help_text="Optional. For security codes by text message, e.g. (201) 555-0123.",
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-    )
     question_1 = forms.ChoiceField(label="Challenge question 1", choices=_QUESTION_CHOICES)
     answer_1 = forms.CharField(
         label="Answer to challenge question 1",
@@ -129,9 +122,19 @@ class ProfileForm(StepForm):
         ("question_3", "answer_3"),
     )
 
-    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        customer: Customer,
+        username_check_allowed: Callable[[], bool] = lambda: True,
+        **kwargs: Any,
+    ) -> None:
+        """`username_check_allowed` is asked (and counts) each time the form is about to look up
+        whether a username is taken: the view's per-IP limit on those look-ups."""
         super().__init__(*args, **kwargs)
         self.customer = customer
+        self.username_check_allowed = username_check_allowed
+        self.username_checks_limited = False
         self.fields["password1"].help_text = (
             f"At least {portal.password_min_length} characters. Spaces and any characters are "
             "allowed; a few unrelated words make a strong password."
@@ -146,13 +149,15 @@ class ProfileForm(StepForm):
         references = self.customer.loan_accounts.values_list("account_number", "vehicle__vin")
         if any(ref.casefold() in folded for pair in references for ref in pair if len(ref) >= 4):
             raise ValidationError("Your username cannot contain your account number or VIN.")
+        # Asking whether names are taken, over and over, would list the portal's usernames.
+        if not self.username_check_allowed():
+            self.username_checks_limited = True
+            raise ValidationError(USERNAME_CHECKS_LIMITED.format(phone=portal.support_phone))
+        # Any online account holds its name, staff ones included, with the same answer: the
+        # answer tells nothing about whose name it is.
         if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError("That username is already taken. Please choose another.")
+            raise ValidationError(USERNAME_TAKEN)
         return username
-
-    def clean_mobile_phone(self) -> str:
-        value = self.cleaned_data["mobile_phone"].strip()
-        return fields.mobile_phone(value) if value else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -165,18 +170,17 @@ class ProfileForm(StepForm):
         username = data.get("username")
         if not username:
             return
-        for email in {data.get("email") or "", self.customer.email}:
-            local = email.partition("@")[0]
-            if email and username.casefold() in {email.casefold(), local.casefold()}:
-                self.add_error("username", "Your username cannot be your email address.")
-                return
+        email = self.customer.email  # the online account gets the email on record
+        local = email.partition("@")[0]
+        if email and username.casefold() in {email.casefold(), local.casefold()}:
+            self.add_error("username", "Your username cannot be your email address.")
 
     def _check_passwords(self, data: dict[str, Any]) -> None:
         candidate = User(
             username=data.get("username") or self.data.get("username", ""),
             first_name=self.customer.first_name,
             last_name=self.customer.last_name,
-            email=data.get("email") or self.customer.email,
+            email=self.customer.email,
         )
         check_new_password(self, data, candidate)
 
@@ -214,3 +218,58 @@ class ConsentForm(StepForm):
             "I have read the disclosure above and I authorize "
             f"{lender_name} to send me my account information electronically."
         )
+
+
+# --- Step 5 ---------------------------------------------------------------------------------------
+class SendCodeForm(StepForm):
+    """Where the confirmation code goes: one of the contacts on the customer's record."""
+
+    channel = forms.TypedChoiceField(
+        label="Where should we send your code?",
+        widget=forms.RadioSelect,
+        coerce=Channel,
+        error_messages={"required": "Choose where we should send your code."},
+    )
+
+    def __init__(
+        self, *args: Any, customer: Customer, channels: list[Channel], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedChoiceField, self.fields["channel"])
+        field.choices = [
+            (
+                channel.value,
+                channel_choice_label(channel, email=customer.email, phone=customer.mobile_phone),
+            )
+            for channel in channels
+        ]
+        # The email on record unless the customer picks the mobile (or has no email on record).
+        if channels and not self.is_bound:
+            self.initial.setdefault("channel", channels[0].value)
+
+
+class ConfirmCodeForm(StepForm):
+    code = forms.CharField(
+        label="Security code",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+        error_messages={"required": "Enter the 6-digit code we sent you."},
+    )
+
+
+# --- Register this device? ------------------------------------------------------------------------
+class DeviceChoice(StrEnum):
+    REGISTER = "register"
+    SKIP = "skip"
+
+
+class RegisterDeviceForm(forms.Form):
+    choice = forms.TypedChoiceField(
+        choices=[
+            (DeviceChoice.REGISTER.value, "Register this device"),
+            (DeviceChoice.SKIP.value, "Not now"),
+        ],
+        coerce=DeviceChoice,
+    )

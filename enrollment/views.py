@@ -1,29 +1,43 @@
-"""The four enrollment steps. Each view picks its form, hands valid data to enrollment.flow and
-redirects; the flow owns the wizard state and every write."""
+"""The five enrollment steps, and Register this device? after them. Each view picks its form,
+hands valid data to enrollment.flow and redirects; the flow owns the wizard state and every
+write."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.views.generic import FormView, TemplateView
+from django.views.decorators.http import require_http_methods
+from django.views.generic import FormView, TemplateView, View
 
 from accounts.forms import IdentityForm
+from accounts.models import Customer, User
 from enrollment import flow
 from enrollment.flow import (
     STEP_ORDER,
     STEP_SHORT_TITLES,
     STEP_TITLES,
-    FinishOutcome,
+    ConfirmOutcome,
     IdentityOutcome,
     Step,
 )
-from enrollment.forms import ConsentForm, ProfileForm, VehiclesForm, vehicle_label
+from enrollment.forms import (
+    ConfirmCodeForm,
+    ConsentForm,
+    DeviceChoice,
+    ProfileForm,
+    RegisterDeviceForm,
+    SendCodeForm,
+    VehiclesForm,
+    vehicle_label,
+)
 from portal.conf import portal
+from security.codes import Channel, CodeCooldown, CodeDeliveryError, channel_choice_label
 from security.flow_state import FlowStatus
+from security.ratelimits import ip_limit_reached, too_many_attempts
 
 TOO_MANY_ATTEMPTS = (
     "There have been too many attempts. For your security, please try again later, "
@@ -105,6 +119,8 @@ class IdentityView(EnrollmentPage, FormView):
             return redirect("enrollment:vehicles")
         if outcome == IdentityOutcome.ALREADY_ENROLLED:
             return _already_enrolled(self.request)
+        if outcome == IdentityOutcome.NO_CONTACT:
+            return render(self.request, "enrollment/no_contact.html")
         phone = portal.support_phone
         if outcome == IdentityOutcome.LIMITED:
             form.add_error(None, TOO_MANY_ATTEMPTS.format(phone=phone))
@@ -132,9 +148,6 @@ class WizardStepView(EnrollmentPage):
                     f"{portal.enrollment_idle_seconds // 60} minutes without activity, so we "
                     "cleared what you entered. Please start again.",
                 )
-            elif flow.enrollment_just_completed(request):
-                messages.info(request, "Your enrollment is complete. Please log in.")
-                return redirect("signin:login")
             return redirect("enrollment:start")
         if not wizard.allows(self.step):
             return redirect(f"enrollment:{wizard.next_step().value}")
@@ -177,10 +190,17 @@ class ProfileView(WizardStepView, FormView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
-        customer = self.wizard.customer()
-        kwargs["customer"] = customer
-        kwargs["initial"] = {"email": customer.email, "mobile_phone": customer.mobile_phone}
+        kwargs["customer"] = self.wizard.customer()
+        kwargs["username_check_allowed"] = lambda: (
+            not ip_limit_reached(self.request, flow.USERNAME_LIMIT_GROUP, portal.verify_ip_rate)
+        )
         return kwargs
+
+    def form_invalid(self, form: ProfileForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.username_checks_limited:
+            response.status_code = 429  # (503 from the middleware if the limit store is down)
+        return response
 
     def form_valid(self, form: ProfileForm) -> HttpResponse:  # type: ignore[override]
         flow.profile_submit(
@@ -188,11 +208,9 @@ class ProfileView(WizardStepView, FormView):
             self.wizard,
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password1"],
-            email=form.cleaned_data["email"],
-            mobile_phone=form.cleaned_data["mobile_phone"],
             answers=form.challenge_answers(),
         )
-        return redirect("enrollment:consent")
+        return redirect(f"enrollment:{self.wizard.next_step().value}")
 
 
 class ConsentView(WizardStepView, FormView):
@@ -211,29 +229,132 @@ class ConsentView(WizardStepView, FormView):
         return context
 
     def form_valid(self, form: ConsentForm) -> HttpResponse:  # type: ignore[override]
-        outcome = flow.finish(self.request, self.wizard)
-        if outcome == FinishOutcome.USERNAME_TAKEN:
+        flow.consent_submit(self.request, self.wizard)
+        return redirect("enrollment:confirm")
+
+
+class ConfirmView(WizardStepView, FormView):
+    """Step 5: a code to the email or the mobile on record, and the code entered."""
+
+    step = Step.CONFIRM
+    template_name = "enrollment/confirm.html"
+    form_class = ConfirmCodeForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        customer, channels = flow.confirmation_channels(self.wizard)
+        cooldown = flow.confirmation_cooldown(self.wizard, customer)
+        chosen = self.wizard.channel or (channels[0].value if channels else "")
+        context.update(
+            send_form=SendCodeForm(
+                initial={"channel": chosen}, customer=customer, channels=channels
+            ),
+            code_sent=bool(self.wizard.channel),
+            sent_to=_where(Channel(self.wizard.channel), customer) if self.wizard.channel else "",
+            cooldown=cooldown,
+            code_minutes=max(1, portal.code_ttl_seconds // 60),
+        )
+        return context
+
+    def form_valid(self, form: ConfirmCodeForm) -> HttpResponse:  # type: ignore[override]
+        if ip_limit_reached(self.request, flow.CODE_LIMIT_GROUP, portal.verify_ip_rate):
+            return too_many_attempts(self.request)
+        outcome = flow.confirm_submit(self.request, self.wizard, code=form.cleaned_data["code"])
+        if outcome == ConfirmOutcome.ENROLLED:
+            messages.success(
+                self.request, "Your enrollment is complete, and you are now logged in."
+            )
+            return redirect("enrollment:register_device")
+        if outcome == ConfirmOutcome.USERNAME_TAKEN:
             messages.error(
                 self.request,
                 "Someone else took that username a moment ago. Please choose another one "
                 "(and type your password and answers again; we never keep them as typed).",
             )
             return redirect("enrollment:profile")
-        if outcome == FinishOutcome.ALREADY_ENROLLED:
+        if outcome == ConfirmOutcome.ALREADY_ENROLLED:
             return _already_enrolled(self.request, just_finished=True)
-        messages.success(
-            self.request,
-            "Your enrollment is complete. Log in with your new username and password.",
-        )
-        if outcome == FinishOutcome.ENROLLED_EMAIL_FAILED:
-            messages.warning(
-                self.request,
-                "We could not send your confirmation email just now. Your online account is "
-                "ready all the same.",
+        if outcome == ConfirmOutcome.CODE_VOID:
+            form.add_error(
+                "code",
+                "This code can no longer be used (it has expired or was entered wrong too many "
+                "times). Send a new code, then enter the new one."
+                if self.wizard.channel
+                else "Send a code first, then enter it here.",
             )
-        return redirect("signin:login")
+        else:
+            form.add_error("code", "That code is not right. Check it and try again.")
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class SendCodeView(WizardStepView, View):
+    """Send code / Send a new code (step 5), with the cool-down security.codes enforces."""
+
+    step = Step.CONFIRM
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if ip_limit_reached(request, flow.SEND_LIMIT_GROUP, portal.verify_ip_rate):
+            return too_many_attempts(request)
+        customer, channels = flow.confirmation_channels(self.wizard)
+        form = SendCodeForm(request.POST, customer=customer, channels=channels)
+        if not form.is_valid():
+            messages.error(request, "Choose where we should send your code.")
+            return redirect("enrollment:confirm")
+        channel = form.cleaned_data["channel"]
+        try:
+            flow.confirmation_send(request, self.wizard, channel=channel)
+        except CodeCooldown as wait:
+            messages.error(
+                request,
+                f"We just sent you a code. You can ask for a new one in {wait.seconds_left} "
+                "seconds.",
+            )
+        except CodeDeliveryError:
+            messages.error(
+                request,
+                "We could not send the code just now. Please try again in a moment, or choose "
+                "the other way to receive it.",
+            )
+        else:
+            messages.success(
+                request,
+                f"We sent a 6-digit code by {_where(channel, customer)}. It expires in "
+                f"{max(1, portal.code_ttl_seconds // 60)} minutes.",
+            )
+        return redirect("enrollment:confirm")
+
+
+def _where(channel: Channel, customer: Customer) -> str:
+    """ "email to d***@example.com", "text message to (***) ***-0123": the contact on record,
+    masked."""
+    label = channel_choice_label(channel, email=customer.email, phone=customer.mobile_phone)
+    return label[:1].lower() + label[1:]
 
 
 class DeclineView(WizardStepView, TemplateView):
     step = Step.CONSENT
     template_name = "enrollment/declined.html"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def register_device(request: HttpRequest) -> HttpResponse:
+    """Register this device? Offered once, right after enrollment signed the customer in; either
+    answer lands on My Vehicles."""
+    request.no_store = True  # type: ignore[attr-defined]
+    if not request.user.is_authenticated:
+        return redirect("enrollment:start")
+    if not flow.device_offer_pending(request):
+        return redirect("profile:vehicles")
+    form = RegisterDeviceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        response: HttpResponseRedirect = redirect("profile:vehicles")
+        register = form.cleaned_data["choice"] is DeviceChoice.REGISTER
+        user = cast(User, request.user)  # authenticated: checked above
+        flow.device_offer_answer(request, user=user, register=register, response=response)
+        if register:
+            messages.success(
+                request, "This device is registered. Next time, your password is enough here."
+            )
+        return response
+    return render(request, "enrollment/register_device.html", {"form": form})

@@ -90,7 +90,7 @@ SECTIONS: list[Section] = [
                 "enroll",
                 "How do I enroll for online access?",
                 (
-                    ("p", "Select Enroll Now at the top of any page. It takes four short steps:"),
+                    ("p", "Select Enroll Now at the top of any page. It takes five short steps:"),
                     (
                         "ol",
                         [
@@ -100,7 +100,16 @@ SECTIONS: list[Section] = [
                             "including three challenge questions.",
                             "Authorize {lender_name} to send you account information "
                             "electronically.",
+                            "Confirm it's you: we send a 6-digit code to the email address or "
+                            "mobile number on your loan record, and you type it in. This also "
+                            "shows you can open the messages we send you electronically.",
                         ],
+                    ),
+                    (
+                        "p",
+                        "Once the code is accepted you are logged in, and we ask whether to "
+                        "register the device you are using. We also email the address on your "
+                        "loan record that online access was set up.",
                     ),
                     ("p", "Before you start, have these at hand:"),
                     (
@@ -110,7 +119,15 @@ SECTIONS: list[Section] = [
                             "identification number (TIN)",
                             "Your date of birth",
                             "Your account number or your vehicle identification number (VIN)",
+                            "The email inbox or mobile phone we have on your loan record",
                         ],
+                    ),
+                    (
+                        "p",
+                        "Your online account uses the email address and mobile number on your "
+                        "loan record; you can't enter different ones while you enroll. If they "
+                        "are out of date, or we have neither, call us at {support_phone} first. "
+                        "After enrolling, you can change them under My Online Profile.",
                     ),
                     (
                         "p",
@@ -345,6 +362,9 @@ SECTIONS: list[Section] = [
                             "our staff.",
                             "The details we check your identity with (SSN or TIN digits and "
                             "date of birth) are stored as keyed hashes, never in plain form.",
+                            "Enrolling needs a code we send to the email address or mobile "
+                            "number on your loan record, so knowing your personal details is "
+                            "not enough to set up online access in your name.",
                             "A device we don't recognize needs more than your password, and "
                             "repeated wrong tries lock online access for a while.",
                             "We email you when something important changes, such as a new "

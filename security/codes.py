@@ -1,8 +1,10 @@
 """One-time security codes sent by email or text message.
 
 A code is 6 digits from `secrets`, bound to one flow (a login attempt, a recovery, a contact
-change): only an HMAC over user, purpose, flow id and code is stored, so a copy of the database
-reveals no code and a code from one attempt is worthless in another. A code is valid for
+change, an enrollment): only an HMAC over owner, purpose, flow id and code is stored, so a copy
+of the database reveals no code and a code from one attempt is worthless in another. The owner is
+the online user, or (`customer=`) the servicing customer who is enrolling and has no online
+account yet; such a code goes to the contact on the customer's record. A code is valid for
 PORTAL_CODE_TTL_SECONDS, used at most once (a conditional UPDATE claims it, so two parallel
 submissions cannot both pass), void after PORTAL_CODE_MAX_ATTEMPTS wrong entries and void once a
 newer code of the same flow has been sent.
@@ -14,8 +16,9 @@ import hmac
 import math
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -25,6 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts.models import Customer
 from portal.conf import portal
 from security.events import record_event
 from security.models import SENT_CHANNELS, Channel, SecurityCode, SecurityEvent
@@ -67,9 +71,36 @@ class CodeDeliveryError(Exception):
     """The email or text message could not be handed over (or there is no address on file)."""
 
 
-def _digest(*, user_id: int, purpose: str, flow_id: str, code: str) -> str:
+@dataclass(frozen=True)
+class _Owner:
+    """Whose codes: an online user's, or an enrolling customer's (who has no user yet)."""
+
+    record: User | Customer
+    rows: dict[str, Any]  # the filter on SecurityCode that finds this owner's codes
+    key: str  # the owner's part of the HMAC
+
+    @classmethod
+    def of(cls, user: User | None, customer: Customer | None) -> _Owner:
+        if user is not None and customer is None:
+            # A user's key is their pk, as it always was (codes already sent stay valid).
+            return cls(record=user, rows={"user": user}, key=str(user.pk))
+        if customer is not None and user is None:
+            return cls(
+                record=customer,
+                rows={"customer": customer, "user__isnull": True},
+                key=f"customer:{customer.pk}",
+            )
+        raise ValueError("a code belongs to a user or, before enrollment, to a customer")
+
+    def lock(self) -> None:
+        """Serialises this owner's sends on its row (inside the caller's transaction)."""
+        model = Customer if isinstance(self.record, Customer) else get_user_model()
+        model.objects.select_for_update().filter(pk=self.record.pk).first()
+
+
+def _digest(*, owner: str, purpose: str, flow_id: str, code: str) -> str:
     return salted_hmac(
-        _HMAC_SALT, f"{user_id}|{purpose}|{flow_id}|{code}", algorithm="sha256"
+        _HMAC_SALT, f"{owner}|{purpose}|{flow_id}|{code}", algorithm="sha256"
     ).hexdigest()
 
 
@@ -91,12 +122,14 @@ def mask_phone(phone: str) -> str:
     return f"(***) ***-{digits[-4:]}" if len(digits) >= 4 else "(***) ***-****"
 
 
-def default_destination(user: User, channel: Channel) -> str:
+def default_destination(user: User | Customer, channel: Channel) -> str:
+    """The address on file (a user's, or a customer's on the servicing record) for `channel`."""
     return (user.email if channel == Channel.EMAIL else user.mobile_phone) or ""
 
 
-def channels_on_file(user: User) -> list[Channel]:
-    """Where a code can be sent to this user: the email address and the mobile phone on file."""
+def channels_on_file(user: User | Customer) -> list[Channel]:
+    """Where a code can be sent: the email address and the mobile phone on file (a user's, or a
+    customer's on the servicing record)."""
     channels = []
     if user.email:
         channels.append(Channel.EMAIL)
@@ -135,7 +168,8 @@ def _deliver(*, channel: Channel, destination: str, code: str, purpose: str) -> 
 
 def code_send(
     *,
-    user: User,
+    user: User | None = None,
+    customer: Customer | None = None,
     purpose: str,
     flow_id: str,
     channel: Channel,
@@ -144,26 +178,29 @@ def code_send(
 ) -> SecurityCode:
     """Sends a new code for `flow_id` and returns its row.
 
-    Raises CodeCooldown when the previous code of this flow went out less than
-    PORTAL_CODE_RESEND_SECONDS ago, CodeDeliveryError when there is no address on file for the
-    channel. Sends of one user are serialised on the user row, so parallel requests cannot slip
-    past the cool-down. The code, its message, the voiding of every earlier code of the flow and
-    CODE_SENT are one transaction; the message goes out after the commit, from the worker (a
-    provider's failure is retried there, not shown to this request).
+    The code belongs to `user`, or to `customer` (enrollment: no online account exists yet);
+    without `destination` it goes to their address on file for `channel`. Raises CodeCooldown
+    when the previous code of this flow went out less than PORTAL_CODE_RESEND_SECONDS ago,
+    CodeDeliveryError when there is no address on file for the channel. Sends of one owner are
+    serialised on its row, so parallel requests cannot slip past the cool-down. The code, its
+    message, the voiding of every earlier code of the flow and CODE_SENT are one transaction;
+    the message goes out after the commit, from the worker (a provider's failure is retried
+    there, not shown to this request).
     """
     if channel not in SENT_CHANNELS:
         raise ValueError(f"no code is sent by channel {channel!r}")
     if purpose not in SecurityCode.Purpose.values:
         raise ValueError(f"unknown purpose {purpose!r}")
-    destination = destination or default_destination(user, channel)
+    owner = _Owner.of(user, customer)
+    destination = destination or default_destination(owner.record, channel)
     if not destination:
         raise CodeDeliveryError("no address on file for this channel")
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     now = timezone.now()
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        owner.lock()
         last = (
-            SecurityCode.objects.filter(user=user, purpose=purpose, flow_id=flow_id)
+            SecurityCode.objects.filter(**owner.rows, purpose=purpose, flow_id=flow_id)
             .order_by("-created_at", "-id")
             .first()
         )
@@ -173,17 +210,18 @@ def code_send(
                 raise CodeCooldown(max(1, math.ceil(portal.code_resend_seconds - elapsed)))
         row = SecurityCode.objects.create(
             user=user,
+            customer=customer if user is None else None,
             purpose=purpose,
             flow_id=flow_id,
             channel=channel,
             destination=destination,
-            code_hash=_digest(user_id=user.pk, purpose=purpose, flow_id=flow_id, code=code),
+            code_hash=_digest(owner=owner.key, purpose=purpose, flow_id=flow_id, code=code),
             created_at=now,
             expires_at=now + timedelta(seconds=portal.code_ttl_seconds),
         )
         _deliver(channel=channel, destination=destination, code=code, purpose=purpose)
         SecurityCode.objects.filter(
-            user=user,
+            **owner.rows,
             purpose=purpose,
             flow_id=flow_id,
             used_at__isnull=True,
@@ -198,18 +236,26 @@ def code_send(
     return row
 
 
-def code_check(*, user: User, purpose: str, flow_id: str, code: str) -> bool:
-    """True exactly once for the live code of this flow.
+def code_check(
+    *,
+    user: User | None = None,
+    customer: Customer | None = None,
+    purpose: str,
+    flow_id: str,
+    code: str,
+) -> bool:
+    """True exactly once for the live code of this flow (of `user`, or of `customer`).
 
-    The newest unused, unvoided, unexpired code of the flow is found by (user, purpose, flow id),
+    The newest unused, unvoided, unexpired code of the flow is found by (owner, purpose, flow id),
     never by the code; the HMAC of what was typed is compared in constant time. A match is
     claimed with a conditional UPDATE (used_at IS NULL ...), so parallel submissions of one code
     pass at most once. A miss counts against that code, which is void after
     PORTAL_CODE_MAX_ATTEMPTS misses.
     """
+    owner = _Owner.of(user, customer)
     now = timezone.now()
     live = SecurityCode.objects.filter(
-        user=user,
+        **owner.rows,
         purpose=purpose,
         flow_id=flow_id,
         used_at__isnull=True,
@@ -222,7 +268,7 @@ def code_check(*, user: User, purpose: str, flow_id: str, code: str) -> bool:
         return False
     typed = _normalize(code)
     expected = candidate.code_hash
-    actual = _digest(user_id=user.pk, purpose=purpose, flow_id=flow_id, code=typed)
+    actual = _digest(owner=owner.key, purpose=purpose, flow_id=flow_id, code=typed)
     if _CODE_PATTERN.match(typed) and hmac.compare_digest(expected, actual):
         return live.filter(pk=candidate.pk).update(used_at=now) == 1
     with transaction.atomic():
@@ -235,11 +281,17 @@ def code_check(*, user: User, purpose: str, flow_id: str, code: str) -> bool:
     return False
 
 
-def code_live(*, user: User, purpose: str, flow_id: str) -> SecurityCode | None:
+def code_live(
+    *,
+    user: User | None = None,
+    customer: Customer | None = None,
+    purpose: str,
+    flow_id: str,
+) -> SecurityCode | None:
     """The code the customer can still enter for this flow, if any (for the page's wording)."""
     return (
         SecurityCode.objects.filter(
-            user=user,
+            **_Owner.of(user, customer).rows,
             purpose=purpose,
             flow_id=flow_id,
             used_at__isnull=True,
@@ -252,10 +304,18 @@ def code_live(*, user: User, purpose: str, flow_id: str) -> SecurityCode | None:
     )
 
 
-def code_cooldown_left(*, user: User, purpose: str, flow_id: str) -> int:
+def code_cooldown_left(
+    *,
+    user: User | None = None,
+    customer: Customer | None = None,
+    purpose: str,
+    flow_id: str,
+) -> int:
     """Seconds until a new code of this flow may be sent (0: now)."""
     last = (
-        SecurityCode.objects.filter(user=user, purpose=purpose, flow_id=flow_id)
+        SecurityCode.objects.filter(
+            **_Owner.of(user, customer).rows, purpose=purpose, flow_id=flow_id
+        )
         .order_by("-created_at", "-id")
         .first()
     )

@@ -124,15 +124,31 @@ SENT_CHANNELS = (Channel.EMAIL, Channel.SMS)  # the channels a SecurityCode goes
 
 class SecurityCode(models.Model):
     """A one-time security code, bound to one flow (a login attempt, a recovery, a contact
-    change). Only an HMAC of the code is stored."""
+    change, an enrollment). Only an HMAC of the code is stored.
+
+    It belongs to an online user, or, while the customer enrolls and has no online account yet,
+    to the servicing customer whose contact on record it was sent to: exactly one of the two.
+    """
 
     class Purpose(models.TextChoices):
         LOGIN = "login", "Login"
         RECOVERY = "recovery", "Password recovery"
         CONTACT = "contact", "Contact change"
+        ENROLLMENT = "enrollment", "Enrollment"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_codes"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="security_codes",
+    )
+    customer = models.ForeignKey(
+        "accounts.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="security_codes",
     )
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     flow_id = models.CharField(max_length=64, db_index=True)  # the attempt this code belongs to
@@ -146,6 +162,17 @@ class SecurityCode(models.Model):
     wrong_attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, customer__isnull=True)
+                    | models.Q(user__isnull=True, customer__isnull=False)
+                ),
+                name="a_code_has_one_owner",
+            )
+        ]
 
 
 class OutgoingMessage(models.Model):

@@ -39,6 +39,7 @@ KINDS = frozenset(
         "password_reset",
         "security_change",
         "access_restored",
+        "access_set_up",
     }
 )
 # Long enough for a customer back from a trip to act on the email, short enough that an old

@@ -112,11 +112,6 @@ def test_a_number_that_cannot_take_texts_or_is_not_ascii_is_refused(typed):
     assert refused(fields.mobile_phone, typed) == fields.PHONE_MESSAGE
 
 
-def test_001_area_code_is_refused_at_enrollment(make_customer):
-    errors = enrollment_errors(make_customer(), mobile_phone="(001) 555-0123")
-    assert errors == {"mobile_phone": [fields.PHONE_MESSAGE]}
-
-
 def test_001_area_code_is_refused_on_the_contact_page():
     assert contact_errors("(001) 555-0123") == [fields.PHONE_MESSAGE]
 
@@ -135,14 +130,6 @@ def test_the_import_takes_a_valid_number_only_in_e164_form(tmp_path):
     assert import_problems(tmp_path, mobile_phone="(201) 555-0123") == [
         "mobile_phone: must be in E.164 form, such as +12015550123"
     ]
-
-
-@pytest.mark.django_db
-def test_enrollment_and_the_contact_page_accept_and_refuse_the_same_numbers(make_customer):
-    customer = make_customer()
-    for typed in ("(201) 555-0199", "+44 7700 900123", "1-800-555-0142", FULL_WIDTH_1234 * 3):
-        at_enrollment = enrollment_errors(customer, mobile_phone=typed).get("mobile_phone", [])
-        assert at_enrollment == contact_errors(typed), typed
 
 
 # --- Last 4 of the TIN ----------------------------------------------------------------------------

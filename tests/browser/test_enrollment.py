@@ -1,9 +1,13 @@
-"""A customer imported from the servicing export enrolls from Enroll Now to the Log In page."""
+"""A customer imported from the servicing export enrolls from Enroll Now to My Vehicles, with
+the code sent to the email on their record."""
 
 from __future__ import annotations
 
 import re
+from email import message_from_bytes
+from email.policy import default as default_policy
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -13,6 +17,8 @@ from playwright.sync_api import expect
 
 from accounts.models import Customer, ElectronicConsent, User
 from enrollment.flow import SESSION_KEY
+from security.models import RegisteredDevice
+from tests.browser.test_sign_in import code_from_outbox
 from tests.conftest import make_vin
 
 pytestmark = pytest.mark.browser
@@ -23,6 +29,23 @@ HEADER = (
 )
 
 PASSWORD = "harbor quilt ember sparrow 71"
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+
+
+@pytest.fixture
+def file_outbox(settings, tmp_path) -> Path:
+    """Email goes to files in the outbox directory, the local default (var/outbox/)."""
+    settings.MAILERS = {"default": {"BACKEND": "portal.outbox.OutboxEmailBackend"}}
+    settings.PORTAL_OUTBOX_DIR = tmp_path
+    return tmp_path
+
+
+def _emails_to(outbox: Path, to: str) -> list:
+    messages = [
+        message_from_bytes(path.read_bytes(), policy=default_policy)
+        for path in sorted(outbox.glob("*-email-*.eml"))
+    ]
+    return [message for message in messages if message["To"] == to]
 
 
 @pytest.fixture
@@ -47,7 +70,9 @@ def _heading(page, text):
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
 
 
-def test_imported_customer_enrolls_from_enroll_now_to_log_in(page, axe_check, imported_customer):
+def test_imported_customer_enrolls_with_the_code_from_the_email_on_record(
+    page, axe_check, imported_customer, file_outbox
+):
     first_vin, second_vin = imported_customer["vins"]
     page.goto("/")
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Enroll Now").click()
@@ -77,16 +102,17 @@ def test_imported_customer_enrolls_from_enroll_now_to_log_in(page, axe_check, im
     page.get_by_label(re.compile(rf"Mazda CX-5, VIN ending {second_vin[-4:]}")).check()
     page.get_by_role("button", name="Continue").click()
 
-    # Step 3: credentials, contact details prefilled from servicing data, challenge questions.
+    # Step 3: credentials and challenge questions; the contact details are the record's.
     _heading(page, "Create your username and password, and set up your profile")
     axe_check(page)
-    expect(page.get_by_label("Email", exact=True)).to_have_value("rosa.delgado@example.com")
-    expect(page.get_by_label("Mobile phone", exact=True)).to_have_value("+12015550177")
+    expect(page.get_by_role("main")).to_contain_text(
+        "uses the email address and mobile number on your loan record"
+    )
+    expect(page.get_by_label("Email", exact=True)).to_have_count(0)
+    expect(page.get_by_label("Mobile phone", exact=True)).to_have_count(0)
     page.get_by_label("Username", exact=True).fill("rosa.d-91")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password", exact=True).fill(PASSWORD)
-    page.get_by_label("Email", exact=True).fill("rosa.new@example.com")
-    page.get_by_label("Mobile phone", exact=True).fill("(201) 555-0188")
     for number, (question, answer) in enumerate(
         [
             ("What was the name of your first pet?", "Biscuit"),
@@ -107,21 +133,55 @@ def test_imported_customer_enrolls_from_enroll_now_to_log_in(page, axe_check, im
     axe_check(page)
     page.get_by_role("link", name="Review the disclosure again").click()
     page.get_by_label(re.compile("I authorize .* to send me my account information")).check()
+    page.get_by_role("button", name="Agree and continue").click()
+
+    # Step 5: a code to the email on record (the default), shown masked, then typed in.
+    _heading(page, "Confirm it\u2019s you")
+    expect(page.locator('.steps li[aria-current="step"]')).to_contain_text("Step 5")
+    axe_check(page)
+    email_choice = page.get_by_label("Email to r***@example.com")
+    expect(email_choice).to_be_checked()
+    expect(page.get_by_label("Text message to (***) ***-0177")).not_to_be_checked()
+    assert User.objects.count() == 0
+    page.get_by_role("button", name="Send code").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "We sent a 6-digit code by email to r***@example.com"
+    )
+    expect(page.get_by_role("button", name="Send a new code")).to_be_visible()
+    axe_check(page)
+    code = code_from_outbox(file_outbox, "rosa.delgado@example.com")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    page.get_by_role("textbox", name="Security code").fill(wrong)
+    page.get_by_role("button", name="Finish enrollment").click()
+    expect(page.locator("#id_code_error")).to_contain_text("That code is not right")
+    assert User.objects.count() == 0
+    page.get_by_role("textbox", name="Security code").fill(code)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "enrollment-confirm-its-you.png"), full_page=True)
     page.get_by_role("button", name="Finish enrollment").click()
 
-    _heading(page, "Log In")
-    expect(page).to_have_url(re.compile(r"/login/$"))
-    expect(page.get_by_role("status")).to_contain_text("Your enrollment is complete")
+    # Signed in: Register this device?, then My Vehicles.
+    _heading(page, "Register this device?")
+    expect(page.get_by_role("status")).to_contain_text("you are now logged in")
     axe_check(page)
+    page.get_by_role("button", name="Register this device").click()
+    _heading(page, "My Vehicles")
+    expect(page).to_have_url(re.compile(r"/my/vehicles/$"))
+    expect(page.get_by_role("status")).to_contain_text("This device is registered")
+    axe_check(page)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "__Host-device")
+    assert cookie["secure"] and cookie["httpOnly"]
 
     user = User.objects.get(username="rosa.d-91")
     assert user.check_password(PASSWORD)
-    assert user.email == "rosa.new@example.com"
-    assert user.mobile_phone == "+12015550188"
+    assert (user.email, user.mobile_phone) == ("rosa.delgado@example.com", "+12015550177")
     assert sorted(a.vehicle.vin for a in user.loan_accounts.all()) == sorted(
         [first_vin, second_vin]
     )
     assert ElectronicConsent.objects.filter(user=user).count() == 1
+    assert RegisteredDevice.objects.filter(user=user).count() == 1
+    subjects = [m["Subject"] for m in _emails_to(file_outbox, "rosa.delgado@example.com")]
+    assert any("was set up" in subject for subject in subjects), subjects
 
 
 def _wizard_account_count(page) -> int:

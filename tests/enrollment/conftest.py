@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 import pytest
+from django.core import mail
 
 from security.challenge import QUESTIONS
+from security.sms import LocmemSmsBackend
 
 TIN = "8642"
 BIRTH_DATE = date(1985, 4, 12)
@@ -38,13 +41,30 @@ def profile_data(**overrides: str) -> dict[str, str]:
         "username": "dana.r-2026",
         "password1": PASSWORD,
         "password2": PASSWORD,
-        "email": "dana.new@example.com",
-        "mobile_phone": "(201) 555-0199",
     }
     for number, (key, answer) in enumerate(zip(QUESTION_KEYS, ANSWERS, strict=True), start=1):
         data[f"question_{number}"] = key
         data[f"answer_{number}"] = answer
     return {**data, **overrides}
+
+
+CODE = re.compile(r"security code is (\d{6})")
+
+
+def code_emailed_to(address: str) -> str:
+    """The newest security code emailed to `address` (Django's test outbox)."""
+    for message in reversed(mail.outbox):
+        if message.to == [address] and (match := CODE.search(message.body)):
+            return match.group(1)
+    raise AssertionError(f"no security code emailed to {address}")
+
+
+def code_texted_to(number: str) -> str:
+    """The newest security code texted to `number` (security.sms.LocmemSmsBackend)."""
+    for to, body in reversed(LocmemSmsBackend.outbox):
+        if to == number and (match := CODE.search(body)):
+            return match.group(1)
+    raise AssertionError(f"no security code texted to {number}")
 
 
 class Wizard:
@@ -66,19 +86,47 @@ class Wizard:
         assert response["Location"] == "/enroll/profile/"
         return response
 
-    def profile(self, **overrides: str) -> Any:
+    def profile(self, *, then: str = "/enroll/consent/", **overrides: str) -> Any:
         response = self.client.post("/enroll/profile/", profile_data(**overrides))
         assert response.status_code == 302, response.content.decode()[:3000]
-        assert response["Location"] == "/enroll/consent/"
+        assert response["Location"] == then
         return response
 
     def consent(self) -> Any:
-        return self.client.post("/enroll/consent/", {"agree": "on"})
+        response = self.client.post("/enroll/consent/", {"agree": "on"})
+        assert response.status_code == 302
+        assert response["Location"] == "/enroll/confirm/"
+        return response
+
+    def send_code(self, channel: str = "email") -> str:
+        """Asks for a code to the contact on record; returns the code as it arrived there."""
+        response = self.client.post("/enroll/confirm/send/", {"channel": channel})
+        assert response.status_code == 302
+        assert response["Location"] == "/enroll/confirm/"
+        self.customer.refresh_from_db()
+        if channel == "sms":
+            return code_texted_to(self.customer.mobile_phone)
+        return code_emailed_to(self.customer.email)
+
+    def confirm(self, code: str, **extra: Any) -> Any:
+        return self.client.post("/enroll/confirm/", {"code": code}, **extra)
 
     def through_profile(self, **overrides: str) -> None:
         self.verify()
         self.vehicles()
         self.profile(**overrides)
+
+    def through_consent(self, **overrides: str) -> None:
+        self.through_profile(**overrides)
+        self.consent()
+
+    def finish(self, **overrides: str) -> Any:
+        """Every step, the code from the email on record included; returns the last response."""
+        self.through_consent(**overrides)
+        response = self.confirm(self.send_code())
+        assert response.status_code == 302, response.content.decode()[:3000]
+        assert response["Location"] == "/enroll/device/"
+        return response
 
 
 @pytest.fixture

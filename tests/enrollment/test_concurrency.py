@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db import connections
 
 from accounts.models import ElectronicConsent, User
-from enrollment.flow import SESSION_KEY, ConflictReason, EnrollmentConflict
-from security.models import ChallengeAnswer, SecurityEvent
+from enrollment.flow import ConflictReason, EnrollmentConflict
+from security.models import ChallengeAnswer, SecurityCode, SecurityEvent
 from tests.conftest import HttpsClient
 from tests.enrollment.conftest import Wizard
 from tests.enrollment.test_services import complete
@@ -54,35 +54,53 @@ def test_simultaneous_enrollments_choosing_one_username_create_exactly_one(
     assert ChallengeAnswer.objects.count() == 3
 
 
-def test_double_click_on_finish_enrollment_creates_one_account(concurrent_db, customer):
+def test_parallel_submissions_of_the_same_code_complete_the_enrollment_once(
+    concurrent_db, customer
+):
     browser = HttpsClient()
-    Wizard(browser, customer).through_profile()
-    # Two requests of the same browser (same session cookie) sent at once.
+    wizard = Wizard(browser, customer)
+    wizard.through_consent()
+    code = wizard.send_code()
+    # Two requests of the same browser (same session cookie) sent at once: a double click on
+    # Finish enrollment.
     clicks = [HttpsClient() for _ in range(2)]
     for click in clicks:
         click.cookies = browser.cookies
     pending = iter(clicks)
-    responses = run_at_once(2, lambda: next(pending).post("/enroll/consent/", {"agree": "on"}))
-    # Usually both requests read the wizard before either finished, and the slower one is told
-    # the account was just created; if one finished first, the other is sent to Log In too.
-    winners = [r for r in responses if r.status_code == 302]
-    assert winners and all(r["Location"] == "/login/" for r in winners)
-    for loser in (r for r in responses if r.status_code != 302):
-        assert loser.status_code == 200
-        assert "An online account for you was created a moment ago" in loser.content.decode()
+    responses = run_at_once(2, lambda: next(pending).post("/enroll/confirm/", {"code": code}))
+    # The code is claimed once: one request creates the account and signs in; the other is told
+    # the account was just created (or, if it started after the first finished, is sent on as
+    # a signed-in customer).
+    winners = [r for r in responses if r.status_code == 302 and r["Location"] == "/enroll/device/"]
+    assert len(winners) == 1, [(r.status_code, r.get("Location")) for r in responses]
+    (other,) = (r for r in responses if r not in winners)
+    if other.status_code == 302:
+        assert other["Location"] == "/my/vehicles/"
+    else:
+        assert other.status_code == 200
+        assert "An online account for you was created a moment ago" in other.content.decode()
     assert User.objects.filter(customer=customer).count() == 1
     assert ChallengeAnswer.objects.count() == 3
     assert ElectronicConsent.objects.count() == 1
-    assert SESSION_KEY not in browser.session
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.ENROLLED).count() == 1
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOGIN_SUCCEEDED).count() == 1
+    assert SecurityCode.objects.get().used_at is not None
 
 
 def test_two_browsers_finishing_at_once_end_with_one_account(concurrent_db, customer):
     browsers = [Wizard(HttpsClient(), customer) for _ in range(2)]
+    codes = []
     for n, browser in enumerate(browsers):
-        browser.through_profile(username=f"browser.{n}")
-    pending = iter(browsers)
-    responses = run_at_once(2, lambda: next(pending).consent())
-    # Separate sessions: exactly one lands on Log In, the other is told why it did not.
+        browser.through_consent(username=f"browser.{n}")
+        codes.append(browser.send_code())
+    pending = iter(zip(browsers, codes, strict=True))
+
+    def finish():
+        browser, code = next(pending)
+        return browser.confirm(code)
+
+    responses = run_at_once(2, finish)
+    # Separate sessions: exactly one is signed in, the other is told why it was not.
     assert sorted(r.status_code for r in responses) == [200, 302]
     loser = next(r for r in responses if r.status_code == 200)
     assert "An online account for you was created a moment ago" in loser.content.decode()

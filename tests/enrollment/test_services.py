@@ -28,8 +28,6 @@ def profile_for(username: str) -> EnrollmentProfile:
     return EnrollmentProfile(
         username=username,
         password_hash=_PASSWORD_HASH,
-        email=f"{username}@example.com",
-        mobile_phone="",
         answers=_ANSWERS,
     )
 
@@ -51,6 +49,22 @@ def _nothing_saved() -> bool:
         or ElectronicConsent.objects.exists()
         or SecurityEvent.objects.filter(kind=SecurityEvent.Kind.ENROLLED).exists()
     )
+
+
+@pytest.mark.django_db
+def test_the_online_account_gets_the_contact_on_the_customers_record(make_customer):
+    customer = make_customer(email="rosa@example.com", mobile_phone="+12015550177")
+    user = complete(customer, "rosa.online")
+    assert (user.email, user.mobile_phone) == ("rosa@example.com", "+12015550177")
+
+
+@pytest.mark.django_db
+def test_a_staff_username_is_taken_like_any_other(make_customer, django_user_model):
+    django_user_model.objects.create_user(username="Alex.Morgan", password="x" * 20, is_staff=True)
+    with pytest.raises(EnrollmentConflict) as raised:
+        complete(make_customer(), "alex.morgan")
+    assert raised.value.reason == ConflictReason.USERNAME_TAKEN
+    assert User.objects.filter(customer__isnull=False).count() == 0
 
 
 @pytest.mark.django_db

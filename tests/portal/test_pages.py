@@ -158,6 +158,7 @@ def test_help_answers_use_the_words_the_portal_shows(client):
         "Enter your account information.",
         "Add your vehicle(s).",
         "Create your username and password, and set up your profile",
+        "Confirm it&#x27;s you: we send a 6-digit code",
         "The last 4 digits of your Social Security number (SSN)",
         "mm/dd/yyyy, with forward slashes",
         "open Manage My Profile and select My Online Profile.",

@@ -278,3 +278,66 @@ def test_parallel_sends_respect_the_cooldown(make_user):
 
     assert sorted(run_at_once(6, send)) == ["cooldown"] * 5 + ["sent"]
     assert SecurityCode.objects.count() == 1
+
+
+# --- Codes of a customer who is enrolling (no online account yet) ---------------------------------
+def test_code_of_an_enrolling_customer_goes_to_the_email_on_their_record(make_customer):
+    customer = make_customer(email="rosa@example.com")
+    row = code_send(customer=customer, purpose="enrollment", flow_id="wizard-1", channel="email")
+    code = _sent_code()
+    assert mail.outbox[-1].to == ["rosa@example.com"]
+    assert "to finish setting up online access" in mail.outbox[-1].body
+    assert (row.user, row.customer, row.destination) == (None, customer, "rosa@example.com")
+    assert code not in row.code_hash
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.CODE_SENT)
+    assert event.user is None and code not in event.detail
+    assert code_check(customer=customer, purpose="enrollment", flow_id="wizard-1", code=code)
+    assert not code_check(customer=customer, purpose="enrollment", flow_id="wizard-1", code=code)
+
+
+def test_code_of_an_enrolling_customer_can_go_to_the_mobile_on_their_record(
+    make_customer, sms_outbox
+):
+    customer = make_customer(mobile_phone="+12015550177")
+    code_send(customer=customer, purpose="enrollment", flow_id="w", channel="sms")
+    to, body = sms_outbox[-1]
+    assert to == "+12015550177" and mail.outbox == []
+    code = re.search(r"\b(\d{6})\b", body).group(1)
+    assert code_check(customer=customer, purpose="enrollment", flow_id="w", code=code)
+
+
+def test_customer_code_is_bound_to_its_customer_and_flow(make_customer, make_user):
+    customer, other = make_customer(), make_customer()
+    code_send(customer=customer, purpose="enrollment", flow_id="w", channel="email")
+    code = _sent_code()
+    user = make_user()
+    assert not code_check(customer=other, purpose="enrollment", flow_id="w", code=code)
+    assert not code_check(customer=customer, purpose="enrollment", flow_id="x", code=code)
+    assert not code_check(user=user, purpose="enrollment", flow_id="w", code=code)
+    assert code_check(customer=customer, purpose="enrollment", flow_id="w", code=code)
+
+
+def test_a_code_belongs_to_a_user_or_a_customer_never_both_or_neither(make_user):
+    user = make_user()
+    with pytest.raises(ValueError):
+        code_send(user=user, customer=user.customer, purpose="login", flow_id="f", channel="email")
+    with pytest.raises(ValueError):
+        code_send(purpose="login", flow_id="f", channel="email")
+    with pytest.raises(ValueError):
+        code_check(purpose="login", flow_id="f", code="123456")
+    assert mail.outbox == [] and not SecurityCode.objects.exists()
+
+
+def test_customer_code_respects_the_cooldown_and_max_attempts(make_customer):
+    customer = make_customer()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        code_send(customer=customer, purpose="enrollment", flow_id="w", channel="email")
+        code = _sent_code()
+        clock.shift(timedelta(seconds=10))
+        with pytest.raises(CodeCooldown):
+            code_send(customer=customer, purpose="enrollment", flow_id="w", channel="email")
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        for _ in range(5):
+            assert not code_check(customer=customer, purpose="enrollment", flow_id="w", code=wrong)
+        assert not code_check(customer=customer, purpose="enrollment", flow_id="w", code=code)
+    assert SecurityCode.objects.get().voided_at is not None

@@ -223,12 +223,16 @@ def register_device(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         response: HttpResponseRedirect = redirect(_landing(login_flow.next_url))
         register = form.cleaned_data["choice"] is DeviceChoice.REGISTER
-        if not flow.login_finish(
+        finished = flow.login_finish(
             request=request,
             user=user,
             counter=login_flow.counter(user),
+            stamp=login_flow.stamp,
             register_response=response if register else None,
-        ):
+        )
+        if finished is flow.FinishOutcome.ENDED:
+            return _login_ended(request)
+        if finished is flow.FinishOutcome.LOCKED:
             return _locked(request)
         if register:
             messages.success(

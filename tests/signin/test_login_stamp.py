@@ -13,7 +13,8 @@ from security.models import RegisteredDevice, SecurityEvent
 from security.notifications import not_me_token_create
 from signin import views as signin_views
 from signin.flow import FLOW_KEY
-from tests.conftest import HttpsClient
+from tests.conftest import DEMO_PASSWORD, HttpsClient
+from tests.profile.profile_support import sign_in
 from tests.signin.test_step_up import (
     asked_answer,
     assert_anonymous,
@@ -126,3 +127,22 @@ def test_an_unchanged_stamp_lets_the_login_finish(client, user):
     response = client.post("/login/device/", {"choice": "skip"})
     assert response.status_code == 302 and response["Location"] == "/my/vehicles/"
     assert client.session[SESSION_KEY] == str(user.pk)
+
+
+def test_a_password_change_in_the_profile_ends_a_login_in_progress(client, user):
+    start(client, user)
+    send_code(client)
+    answer, code = asked_answer(client), last_code()
+    signed_in = sign_in(HttpsClient(), user)
+    changed = signed_in.post(
+        "/my/profile/password/",
+        {
+            "current_password": DEMO_PASSWORD,
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert changed["Location"] == "/my/profile/"
+    assert signed_in.get("/my/profile/").status_code == 200  # the changing session goes on
+
+    assert_login_ended(client, verify(client, answer=answer, code=code))

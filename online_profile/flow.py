@@ -387,13 +387,15 @@ REAUTH_FAILURES = "profile:reauth_failures"  # session key
 
 
 def reauth_succeeded(*, request: HttpRequest) -> None:
-    """The customer typed their password again: sensitive changes are open for a while."""
+    """The customer typed their password again (re-authentication, or the current password on
+    Change password): sensitive changes are open for a while, the count of failures restarts."""
     request.session.pop(REAUTH_FAILURES, None)
     mark_password_verified(request)
 
 
 def reauth_failed(*, user: User, request: HttpRequest) -> bool:
-    """Records a wrong password at re-authentication (shown in Sign-in activity).
+    """Records a wrong password at re-authentication or as the current password on Change
+    password (shown in Sign-in activity); both pages count together.
 
     After portal.lockout_threshold wrong entries in one session the session ends (returns True):
     whoever holds a signed-in session must not get unlimited guesses at the password.

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import LoanAccount, User
+from accounts.models import LoanAccount, User, new_security_stamp
 from online_profile.selectors import registered_devices_for
 from portal.conf import portal
 from security import two_step
@@ -151,13 +151,17 @@ def profile_password_change(*, user: User, new_password: str, request: HttpReque
     """Sets a new password (the form checked the current one and the rules).
 
     This session stays signed in under a new key; every other session of the user ends, because
-    the session hash covers the password hash (accounts.User.get_session_auth_hash).
+    the session hash covers the password hash (accounts.User.get_session_auth_hash). The security
+    stamp is rotated too, as by a password reset: it is what ends everything else begun with the
+    old password, such as a login in progress elsewhere that has passed the password step
+    (signin.flow.LoginFlow).
     """
     password_hash = make_password(new_password)  # slow: before the write transaction
+    stamp = new_security_stamp()
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(password=password_hash)
+        User.objects.filter(pk=user.pk).update(password=password_hash, security_stamp=stamp)
         record_event(SecurityEvent.Kind.PASSWORD_CHANGED, user=user, request=request)
-    user.password = password_hash
+    user.password, user.security_stamp = password_hash, stamp
     update_session_auth_hash(request, user)
     mark_password_verified(request)
     notify(user=user, kind="password_changed", request=request)
@@ -383,13 +387,15 @@ REAUTH_FAILURES = "profile:reauth_failures"  # session key
 
 
 def reauth_succeeded(*, request: HttpRequest) -> None:
-    """The customer typed their password again: sensitive changes are open for a while."""
+    """The customer typed their password again (re-authentication, or the current password on
+    Change password): sensitive changes are open for a while, the count of failures restarts."""
     request.session.pop(REAUTH_FAILURES, None)
     mark_password_verified(request)
 
 
 def reauth_failed(*, user: User, request: HttpRequest) -> bool:
-    """Records a wrong password at re-authentication (shown in Sign-in activity).
+    """Records a wrong password at re-authentication or as the current password on Change
+    password (shown in Sign-in activity); both pages count together.
 
     After portal.lockout_threshold wrong entries in one session the session ends (returns True):
     whoever holds a signed-in session must not get unlimited guesses at the password.

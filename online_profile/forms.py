@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 KEEP_QUESTION = ""
+# The error code of a wrong current password, on every form that asks for it (ReauthForm,
+# PasswordChangeForm): the views count exactly these errors as failed password checks.
+WRONG_PASSWORD = "wrong_password"  # noqa: S105 (an error code)
 
 
 def forget(form: forms.Form, *names: str) -> None:
@@ -166,10 +169,9 @@ class PasswordChangeForm(forms.Form):
         self.fields["new_password1"].help_text = " ".join(password_validators_help_texts())
 
     def clean_current_password(self) -> str:
-        password = self.cleaned_data["current_password"]
-        if not self.user.check_password(password):
-            raise ValidationError("This is not your current password.")
-        return password
+        return _current_password(
+            self.user, self.cleaned_data["current_password"], "This is not your current password."
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -259,7 +261,14 @@ class ReauthForm(forms.Form):
         self.user = user
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError("This password is not correct.")
-        return password
+        return _current_password(
+            self.user, self.cleaned_data["password"], "This password is not correct."
+        )
+
+
+def _current_password(user: User, password: str, message: str) -> str:
+    """The signed-in customer's password, as typed; ValidationError(code=WRONG_PASSWORD) if it is
+    not theirs."""
+    if not user.check_password(password):
+        raise ValidationError(message, code=WRONG_PASSWORD)
+    return password

@@ -19,6 +19,7 @@ from online_profile import selectors
 from online_profile.decorators import reauth_required
 from online_profile.flow import VehicleOutcome
 from online_profile.forms import (
+    WRONG_PASSWORD,
     AppCodeForm,
     ChallengeQuestionsResetForm,
     ChallengeQuestionUpdateForm,
@@ -155,8 +156,9 @@ def password(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = PasswordChangeForm(request.POST or None, user=user)
     if request.method == "POST":
-        if ip_limit_reached(request, REAUTH_IP_GROUP, portal.login_ip_rate):
-            return too_many_attempts(request)
+        refused = _password_confirmation(request, form, "current_password")
+        if refused is not None:
+            return refused
         if form.is_valid():
             services.profile_password_change(
                 user=user, new_password=form.cleaned_data["new_password1"], request=request
@@ -406,12 +408,36 @@ def reauth(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     form = ReauthForm(request.POST or None, user=user)
     if request.method == "POST":
-        if ip_limit_reached(request, REAUTH_IP_GROUP, portal.login_ip_rate):
-            return too_many_attempts(request)
+        refused = _password_confirmation(request, form, "password")
+        if refused is not None:
+            return refused
         if form.is_valid():
-            services.reauth_succeeded(request=request)
             return redirect(next_url)
-        if services.reauth_failed(user=user, request=request):
-            messages.error(request, "For your security, you were logged out. Please log in again.")
-            return redirect("signin:login")
     return render(request, "profile/reauth.html", {"form": form, "next": next_url})
+
+
+def _password_confirmation(
+    request: HttpRequest, form: ReauthForm | PasswordChangeForm, field: str
+) -> HttpResponse | None:
+    """Validates a posted form in which the signed-in customer types their password (`field`):
+    the re-authentication page and Change password count it the same way, here.
+
+    First the per-IP limit REAUTH_IP_GROUP (before any password is hashed). Then a right
+    password restarts the session's count of failures and counts as just entered
+    (services.reauth_succeeded); a wrong one is recorded (LOGIN_FAILED, shown in Sign-in activity)
+    and counted with those of the other page, and the threshold ends the session
+    (services.reauth_failed). Other errors of the form (an empty field, a refused new password)
+    do not count. Returns the response that ends the request (too many attempts, or logged out),
+    or None: the form is validated, form.is_valid() tells the caller whether to go on.
+    """
+    if ip_limit_reached(request, REAUTH_IP_GROUP, portal.login_ip_rate):
+        return too_many_attempts(request)
+    form.is_valid()
+    if form.is_bound and field in form.cleaned_data:  # an empty POST leaves the form unbound
+        services.reauth_succeeded(request=request)
+    elif form.has_error(field, WRONG_PASSWORD) and services.reauth_failed(
+        user=_user(request), request=request
+    ):
+        messages.error(request, "For your security, you were logged out. Please log in again.")
+        return redirect("signin:login")
+    return None

@@ -25,12 +25,23 @@ from django.utils import timezone
 
 from accounts.models import Customer, new_security_stamp
 from portal.conf import portal
-from security.codes import Channel, code_check, code_send, mask_email
+from security.codes import Channel, code_check, code_live, code_send, mask_email
 from security.devices import devices_revoke_all
 from security.events import record_event
 from security.flow_state import Expiry, FlowState
 from security.identity_check import IdentityOutcome, identity_check
-from security.lockout import failures_clear, hold_active, hold_place, normalize_username
+from security.lockout import (
+    Counter,
+    attempt_failed,
+    attempt_reserve,
+    attempt_succeeded,
+    counter_for,
+    counter_locked,
+    failures_clear,
+    hold_active,
+    hold_place,
+    normalize_username,
+)
 from security.models import ActionToken, HoldReason, SecurityCode, SecurityEvent
 from security.notifications import notify, token_hash
 from security.ratelimits import ip_limit_reached
@@ -45,6 +56,10 @@ SEND_LIMIT_GROUP = "recovery:send"
 CODE_LIMIT_GROUP = "recovery:code"
 PASSWORD_LIMIT_GROUP = "recovery:password"  # noqa: S105 (a rate-limit group name)
 PURPOSE = SecurityCode.Purpose.RECOVERY
+# Security codes one password recovery may send, first code and resends together. Each code
+# allows PORTAL_CODE_MAX_ATTEMPTS wrong entries, so this also bounds the guesses one recovery can
+# make; a customer who needs more starts again (with the identity check) or calls.
+MAX_CODES_PER_RECOVERY = 5
 
 
 class Outcome(StrEnum):
@@ -53,6 +68,8 @@ class Outcome(StrEnum):
     LIMITED = "limited"
     NO_ACCOUNT = "no_account"
     HELD = "held"  # "This wasn't me" lock: only support can open access again
+    LOCKED = "locked"  # the username's sign-in lock (security.lockout): no code is checked
+    CODES_USED_UP = "codes_used_up"  # MAX_CODES_PER_RECOVERY codes were sent already
 
 
 class Stage(StrEnum):
@@ -92,6 +109,12 @@ class Recovery(FlowState):
 
     def user(self) -> User | None:
         return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
+
+
+def _counter(user: User) -> Counter:
+    """Recovery codes count on the username's sign-in counter, with passwords, challenge answers
+    and step-up codes (recovery has no registered device to count on)."""
+    return counter_for(username=user.get_username())
 
 
 def _online_user(customer: Customer | None) -> User | None:
@@ -169,10 +192,19 @@ def recovery_code_send(
 ) -> Outcome:
     """Sends a security code for this recovery to the email or phone on file.
 
-    Raises CodeCooldown or CodeDeliveryError from security.codes (nothing changes then).
+    LOCKED while the username is locked (a code could not be checked); CODES_USED_UP once this
+    recovery has sent MAX_CODES_PER_RECOVERY codes. Raises CodeCooldown or CodeDeliveryError
+    from security.codes (nothing changes then).
     """
     if ip_limit_reached(request, SEND_LIMIT_GROUP, portal.login_ip_rate):
         return Outcome.LIMITED
+    if counter_locked(_counter(user)):
+        return Outcome.LOCKED
+    # Counted from the codes of this flow in the database, not from the session: a failed
+    # delivery leaves no row behind (security.codes.code_send), so only codes sent count.
+    sent = SecurityCode.objects.filter(user=user, purpose=PURPOSE, flow_id=state.flow_id).count()
+    if sent >= MAX_CODES_PER_RECOVERY:
+        return Outcome.CODES_USED_UP
     code_send(user=user, purpose=PURPOSE, flow_id=state.flow_id, channel=channel, request=request)
     state.stage = Stage.CODE_SENT
     state.channel = channel
@@ -181,11 +213,32 @@ def recovery_code_send(
 
 
 def recovery_code_check(request: HttpRequest, state: Recovery, *, user: User, code: str) -> Outcome:
-    """The code from step 2. A code is void after PORTAL_CODE_MAX_ATTEMPTS wrong entries."""
+    """The code from step 2. A code is void after PORTAL_CODE_MAX_ATTEMPTS wrong entries.
+
+    Each entry of a live code is checked in an attempt slot of the username's sign-in counter,
+    as a step-up code is: a wrong code counts toward the lock (the entry that reaches the
+    threshold locks and emails the customer), and while locked nothing is checked (LOCKED).
+    With no live code (expired, void or used) there is nothing to guess against: MISMATCH,
+    without counting.
+    """
     if ip_limit_reached(request, CODE_LIMIT_GROUP, portal.login_ip_rate):
         return Outcome.LIMITED
-    if not code_check(user=user, purpose=PURPOSE, flow_id=state.flow_id, code=code):
+    if code_live(user=user, purpose=PURPOSE, flow_id=state.flow_id) is None:
         return Outcome.MISMATCH
+    counter = _counter(user)
+    if not attempt_reserve(counter):
+        return Outcome.LOCKED
+    if not code_check(user=user, purpose=PURPOSE, flow_id=state.flow_id, code=code):
+        locked = attempt_failed(
+            counter,
+            user=user,
+            request=request,
+            event=SecurityEvent.Kind.STEP_UP_FAILED,
+            detail="Wrong security code for a password reset",
+        )
+        return Outcome.LOCKED if locked else Outcome.MISMATCH
+    if not attempt_succeeded(counter):
+        return Outcome.LOCKED
     request.session.cycle_key()
     state.stage = Stage.CODE_PASSED
     state.save(request)

@@ -78,6 +78,15 @@ WRONG_CODE = (
     "or send a new code."
 )
 STARTED_OVER = "For your security, please start again."
+LOCKED = (
+    "Online access is temporarily locked. For your security, online access to this account is "
+    "paused for a while after several unsuccessful attempts. Please try again later, or call us "
+    "at {phone}."
+)
+CODES_USED_UP = (
+    "We have sent as many security codes as we can for this request. Enter the last code we "
+    "sent, or start again later, or call us at {phone}."
+)
 
 
 def _signed_out_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -197,6 +206,12 @@ def _send_code(
         return None
     if outcome == Outcome.LIMITED:
         return too_many_attempts(request)
+    if outcome == Outcome.LOCKED:
+        form.add_error(None, LOCKED.format(phone=portal.support_phone))
+        return None
+    if outcome == Outcome.CODES_USED_UP:
+        form.add_error(None, CODES_USED_UP.format(phone=portal.support_phone))
+        return None
     messages.success(request, "We sent you a new security code.")
     return redirect("recovery:password_code")
 
@@ -212,7 +227,10 @@ def password_code(request: HttpRequest, state: Recovery, user: Any) -> HttpRespo
             return redirect("recovery:password_new")
         if outcome == Outcome.LIMITED:
             return too_many_attempts(request)
-        form.add_error("code", WRONG_CODE)
+        if outcome == Outcome.LOCKED:
+            form.add_error(None, LOCKED.format(phone=portal.support_phone))
+        else:
+            form.add_error("code", WRONG_CODE)
     by_email = state.channel is Channel.EMAIL
     destination = mask_email(user.email) if by_email else mask_phone(user.mobile_phone)
     return render(

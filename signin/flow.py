@@ -2,11 +2,13 @@
 offer to register the device, and only then the session.
 
 The login in progress is a small state object kept in the session under one key (`FLOW_KEY`):
-the user's pk, a random flow id that binds security codes to this attempt, the stages required
-and passed, the challenge question asked, the code channel chosen and when it started. It
-expires after `FLOW_SECONDS`. `request.user` stays anonymous and no authenticated session exists
-until every required stage has passed: only `login_finish` calls `auth.login()` (which rotates
-the session key) and `mark_password_verified`.
+the user's pk and security stamp, a random flow id that binds security codes to this attempt,
+the stages required and passed, the challenge question asked, the code channel chosen and when it
+started. It expires after `FLOW_SECONDS`, and ends as soon as the user's security stamp is no
+longer the one seen at the password step (a password change or reset, "This wasn't me", support
+turning access off): a login begun before such a change never finishes after it. `request.user`
+stays anonymous and no authenticated session exists until every required stage has passed: only
+`login_finish` calls `auth.login()` (which rotates the session key) and `mark_password_verified`.
 
 Every password, answer and code is checked inside an attempt slot of security.lockout, so
 failures of all three count together and parallel attempts cannot get past the threshold.
@@ -70,6 +72,7 @@ QUESTION_PIN_SECONDS = 24 * 60 * 60
 __all__ = [
     "CodeCooldown",
     "CodeDeliveryError",
+    "FinishOutcome",
     "LoginFlow",
     "PasswordOutcome",
     "Stage",
@@ -102,6 +105,12 @@ class PasswordOutcome(StrEnum):
     DISABLED = "disabled"  # right password, but support turned online access off
 
 
+class FinishOutcome(StrEnum):
+    SIGNED_IN = "signed_in"
+    LOCKED = "locked"  # locked or held while the login went on: no session
+    ENDED = "ended"  # the login in progress is void (security stamp changed): no session
+
+
 @dataclass
 class LoginFlow(FlowState):
     """The login in progress (stored in the session under FLOW_KEY). It ends FLOW_SECONDS after
@@ -113,6 +122,9 @@ class LoginFlow(FlowState):
     user_id: int
     flow_id: str
     required: list[str]
+    # accounts.User.security_stamp when the password was checked; every later step needs it
+    # unchanged (an exact match: it is not a secret, so no constant-time compare is needed).
+    stamp: str = ""
     question: str = ""
     passed: list[str] = field(default_factory=list)
     channel: Channel | None = None
@@ -139,7 +151,14 @@ class LoginFlow(FlowState):
         return not self.pending
 
     def user(self) -> User | None:
-        return get_user_model().objects.filter(pk=self.user_id, is_active=True).first()
+        """The user, while this login may go on: still active, with the same security stamp."""
+        if not self.stamp:  # a flow stored before stamps were kept: start again
+            return None
+        return (
+            get_user_model()
+            .objects.filter(pk=self.user_id, is_active=True, security_stamp=self.stamp)
+            .first()
+        )
 
     def counter(self, user: User) -> Counter:
         # Step-up happens only on unregistered devices, so it counts on the username.
@@ -215,7 +234,11 @@ def password_submit(
         return PasswordOutcome.DISABLED
     if device is not None:
         # login_finish gives the slot back with the reset of the count, in the same statement.
-        if not login_finish(request=request, user=user, counter=counter, device=device):
+        # One request from the password to the session: no login in progress to compare a
+        # stamp for (a reset committed during the password check leaves this session's auth
+        # hash stale, so it ends at its next request).
+        finished = login_finish(request=request, user=user, counter=counter, device=device)
+        if finished is not FinishOutcome.SIGNED_IN:
             return PasswordOutcome.LOCKED
         return PasswordOutcome.SIGNED_IN
     if not attempt_succeeded(counter):
@@ -237,6 +260,7 @@ def _start_step_up(*, request: HttpRequest, user: User, next_url: str) -> LoginF
     flow = LoginFlow(
         user_id=user.pk,
         flow_id=secrets.token_urlsafe(24),
+        stamp=user.security_stamp,
         required=[str(stage) for stage in required],
         question=question if Stage.QUESTION in required else "",
         channel=Channel.APP if two_step.totp_device_for(user) else None,
@@ -391,27 +415,37 @@ def login_finish(
     request: HttpRequest,
     user: User,
     counter: Counter,
+    stamp: str | None = None,
     device: RegisteredDevice | None = None,
     register_response: HttpResponse | None = None,
-) -> bool:
-    """Creates the authenticated session (new session key). False if the account got locked
-    meanwhile (nothing is created then).
+) -> FinishOutcome:
+    """Creates the authenticated session (new session key), unless the account got locked
+    meanwhile (LOCKED) or its security stamp is no longer `stamp` (ENDED): nothing is created
+    then.
 
+    `stamp`: for a login in progress (LoginFlow), the user's security stamp when the password was
+    checked. It is compared with the user's row, locked for the rest of the transaction, so a
+    password reset or "This wasn't me" committed since the flow was loaded ends the login
+    instead of opening a session or registering a device. None for a login that went from the
+    password to here in one request (a registered device), which costs no extra statement.
     `device`: the registered device the login came from; `counter` is then that device's
     counter, and the device's last use is noted with the reset of its count. With
     `register_response`, registers this browser afterwards and sets its cookie there.
     """
     LoginFlow.clear(request)
-    # One write transaction for the whole end of the login: the reset of the count (with the
-    # device's last use), the session (Django's login also notes last_login) and the event.
+    # One write transaction for the whole end of the login: the check of the stamp, the reset of
+    # the count (with the device's last use), the session (Django's login also notes last_login)
+    # and the event.
     with transaction.atomic():
+        if stamp is not None and not _stamp_unchanged(user, stamp):
+            return FinishOutcome.ENDED
         device_changes = (
             {"last_used_at": timezone.now(), "ip": getattr(request, "client_ip", None)}
             if device is not None
             else {}
         )
         if not attempts_reset(counter, **device_changes):
-            return False
+            return FinishOutcome.LOCKED
         auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         mark_password_verified(request)
         record_event(
@@ -422,11 +456,25 @@ def login_finish(
         )
     if register_response is not None:
         device_register(user=user, request=request, response=register_response)
-    return True
+    return FinishOutcome.SIGNED_IN
+
+
+def _stamp_unchanged(user: User, stamp: str) -> bool:
+    """The user is still active with security stamp `stamp` (exactly); their row stays locked
+    until the caller's transaction ends, so a rotation waits for the login to finish."""
+    current = (
+        get_user_model()
+        .objects.select_for_update()
+        .filter(pk=user.pk, is_active=True)
+        .values_list("security_stamp", flat=True)
+        .first()
+    )
+    return bool(stamp) and current == stamp
 
 
 def flow_user(request: HttpRequest) -> tuple[LoginFlow, User] | None:
-    """The login in progress and its (still active) user, or None."""
+    """The login in progress and its user, or None (and the flow ended) when the user is no
+    longer active or their security stamp has changed since the password step."""
     flow = LoginFlow.load(request)
     if flow is None:
         return None

@@ -35,15 +35,18 @@ def _next_url(request: HttpRequest) -> str:
     return safe_next_url(request, request.GET.get("next"))
 
 
-def _landing(next_url: str = "") -> str:
-    return next_url or resolve_url("profile:vehicles")
+def _landing(request: HttpRequest, next_url: str = "") -> str:
+    """Where a finished login goes: `next_url` if it passes security.redirects.safe_next_url
+    (checked here again whatever its source, such as the login flow kept in the session),
+    else My Vehicles."""
+    return safe_next_url(request, next_url) or resolve_url("profile:vehicles")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     """The Log In page: username and password."""
     if request.user.is_authenticated:
-        return redirect(_landing(_next_url(request)))
+        return redirect(_landing(request, _next_url(request)))
     request.no_store = True  # type: ignore[attr-defined]
     form = LoginForm(request.POST if request.method == "POST" else None)
     problem: flow.PasswordOutcome | None = None
@@ -58,7 +61,7 @@ def login(request: HttpRequest) -> HttpResponse:
                 next_url=_next_url(request),
             )
             if outcome is flow.PasswordOutcome.SIGNED_IN:
-                return redirect(_landing(_next_url(request)))
+                return redirect(_landing(request, _next_url(request)))
             if outcome is flow.PasswordOutcome.STEP_UP:
                 return redirect("signin:step_up")
             problem = outcome  # WRONG, LOCKED or DISABLED: the page says which
@@ -221,14 +224,18 @@ def register_device(request: HttpRequest) -> HttpResponse:
         return redirect("signin:step_up")
     form = RegisterDeviceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        response: HttpResponseRedirect = redirect(_landing(login_flow.next_url))
+        response: HttpResponseRedirect = redirect(_landing(request, login_flow.next_url))
         register = form.cleaned_data["choice"] is DeviceChoice.REGISTER
-        if not flow.login_finish(
+        finished = flow.login_finish(
             request=request,
             user=user,
             counter=login_flow.counter(user),
+            stamp=login_flow.stamp,
             register_response=response if register else None,
-        ):
+        )
+        if finished is flow.FinishOutcome.ENDED:
+            return _login_ended(request)
+        if finished is flow.FinishOutcome.LOCKED:
             return _locked(request)
         if register:
             messages.success(

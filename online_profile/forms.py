@@ -1,4 +1,4 @@
-"""Forms of My Vehicles and My Online Profile: they validate; services in accounts.services act.
+"""Forms of My Vehicles and My Online Profile: they validate; online_profile.flow acts.
 
 Secrets (passwords, answers, codes, TIN digits, date of birth) are never rendered back into a
 form after a failed submission; everything else the customer typed is kept.

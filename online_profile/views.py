@@ -14,8 +14,7 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from online_profile import flow as services
-from online_profile import selectors
+from online_profile import flow, selectors
 from online_profile.decorators import reauth_required
 from online_profile.flow import VehicleOutcome
 from online_profile.forms import (
@@ -64,7 +63,7 @@ def vehicles(request: HttpRequest) -> HttpResponse:
 def add_vehicle(request: HttpRequest) -> HttpResponse:
     form = VehicleAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        result = services.vehicle_add(
+        result = flow.vehicle_add(
             user=_user(request),
             reference=form.cleaned_data["reference"],
             tin_last4=form.cleaned_data["tin_last4"],
@@ -123,7 +122,7 @@ def challenge_questions(request: HttpRequest) -> HttpResponse:
         return _challenge_questions_reset(request, user)
     form = ChallengeQuestionUpdateForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        services.profile_challenge_question_update(
+        flow.profile_challenge_question_update(
             user=user,
             current=form.cleaned_data["current"],
             new_question=form.cleaned_data["new_question"],
@@ -142,9 +141,7 @@ def challenge_questions(request: HttpRequest) -> HttpResponse:
 def _challenge_questions_reset(request: HttpRequest, user: Any) -> HttpResponse:
     form = ChallengeQuestionsResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.profile_challenge_questions_reset(
-            user=user, answers=form.answers(), request=request
-        )
+        flow.profile_challenge_questions_reset(user=user, answers=form.answers(), request=request)
         messages.success(request, "Your new challenge questions are saved.")
         return redirect("profile:vehicles")
     return render(request, "profile/challenge_questions_reset.html", {"form": form})
@@ -160,7 +157,7 @@ def password(request: HttpRequest) -> HttpResponse:
         if refused is not None:
             return refused
         if form.is_valid():
-            services.profile_password_change(
+            flow.profile_password_change(
                 user=user, new_password=form.cleaned_data["new_password1"], request=request
             )
             messages.success(
@@ -178,9 +175,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            pending = services.contact_change_start(
-                user=user, changes=form.changes(), request=request
-            )
+            pending = flow.contact_change_start(user=user, changes=form.changes(), request=request)
         except CodeCooldown as wait:
             form.add_error(None, f"Please wait {wait.seconds_left} seconds and try again.")
         except CodeDeliveryError:
@@ -201,14 +196,14 @@ def contact(request: HttpRequest) -> HttpResponse:
 @require_http_methods(GET_POST)
 def contact_confirm(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    pending = services.contact_change_pending(request)
+    pending = flow.contact_change_pending(request)
     if pending is None:
         return redirect("profile:contact")
     form = ContactConfirmForm(
         request.POST or None, email=not pending.email_ok, phone=not pending.phone_ok
     )
     if request.method == "POST" and form.is_valid():
-        if services.contact_change_confirm(
+        if flow.contact_change_confirm(
             user=user,
             request=request,
             email_code=form.cleaned_data.get("email_code", ""),
@@ -221,7 +216,7 @@ def contact_confirm(request: HttpRequest) -> HttpResponse:
             "A code is not right or has expired. Enter the newest code, or send new codes.",
         )
         forget(form, "email_code", "phone_code")
-        pending = services.contact_change_pending(request) or pending
+        pending = flow.contact_change_pending(request) or pending
         form = _rebound_confirm_form(form, pending)
     return render(
         request,
@@ -235,7 +230,7 @@ def contact_confirm(request: HttpRequest) -> HttpResponse:
 
 
 def _rebound_confirm_form(
-    form: ContactConfirmForm, pending: services.ContactChange
+    form: ContactConfirmForm, pending: flow.ContactChange
 ) -> ContactConfirmForm:
     """After a partly right attempt, only the still-missing code is asked for again."""
     for name, done in (("email_code", pending.email_ok), ("phone_code", pending.phone_ok)):
@@ -248,7 +243,7 @@ def _rebound_confirm_form(
 @require_POST
 def contact_resend(request: HttpRequest) -> HttpResponse:
     try:
-        services.contact_change_resend(user=_user(request), request=request)
+        flow.contact_change_resend(user=_user(request), request=request)
     except CodeCooldown as wait:
         messages.error(request, f"Please wait {wait.seconds_left} seconds before asking again.")
     except CodeDeliveryError:
@@ -261,7 +256,7 @@ def contact_resend(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def contact_cancel(request: HttpRequest) -> HttpResponse:
-    services.contact_change_cancel(request=request)
+    flow.contact_change_cancel(request=request)
     return redirect("profile:profile")
 
 
@@ -284,7 +279,7 @@ def devices(request: HttpRequest) -> HttpResponse:
 @require_POST
 def device_remove(request: HttpRequest, device_id: int) -> HttpResponse:
     try:
-        services.profile_device_remove(user=_user(request), device_id=device_id, request=request)
+        flow.profile_device_remove(user=_user(request), device_id=device_id, request=request)
     except RegisteredDevice.DoesNotExist:
         raise Http404 from None
     messages.success(request, "The device was removed. It will be asked for verification.")
@@ -294,7 +289,7 @@ def device_remove(request: HttpRequest, device_id: int) -> HttpResponse:
 @reauth_required
 @require_POST
 def devices_remove_all(request: HttpRequest) -> HttpResponse:
-    removed = services.profile_devices_remove_all(user=_user(request), request=request)
+    removed = flow.profile_devices_remove_all(user=_user(request), request=request)
     if removed:
         messages.success(request, "All registered devices were removed.")
     return redirect("profile:devices")
@@ -330,7 +325,7 @@ def two_step_app(request: HttpRequest) -> HttpResponse:
         return redirect("profile:two_step")
     form = AppCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.profile_app_confirm(user=user, code=form.cleaned_data["code"], request=request):
+        if flow.profile_app_confirm(user=user, code=form.cleaned_data["code"], request=request):
             messages.success(
                 request, "Your authenticator app is set up. You can use it when you log in."
             )
@@ -351,7 +346,7 @@ def two_step_app(request: HttpRequest) -> HttpResponse:
 @reauth_required
 @require_POST
 def two_step_app_remove(request: HttpRequest) -> HttpResponse:
-    if services.profile_app_remove(user=_user(request), request=request):
+    if flow.profile_app_remove(user=_user(request), request=request):
         messages.success(request, "The authenticator app was removed.")
     return redirect("profile:two_step")
 
@@ -361,7 +356,7 @@ def two_step_app_remove(request: HttpRequest) -> HttpResponse:
 def backup_codes(request: HttpRequest) -> HttpResponse:
     # Shown in this response only (never stored in clear, never in the session); the page is
     # not cached (no-store on signed-in pages).
-    codes = services.profile_backup_codes_generate(user=_user(request), request=request)
+    codes = flow.profile_backup_codes_generate(user=_user(request), request=request)
     return render(request, "profile/backup_codes.html", {"codes": codes})
 
 
@@ -424,9 +419,9 @@ def _password_confirmation(
 
     First the per-IP limit REAUTH_IP_GROUP (before any password is hashed). Then a right
     password restarts the session's count of failures and counts as just entered
-    (services.reauth_succeeded); a wrong one is recorded (LOGIN_FAILED, shown in Sign-in activity)
+    (flow.reauth_succeeded); a wrong one is recorded (LOGIN_FAILED, shown in Sign-in activity)
     and counted with those of the other page, and the threshold ends the session
-    (services.reauth_failed). Other errors of the form (an empty field, a refused new password)
+    (flow.reauth_failed). Other errors of the form (an empty field, a refused new password)
     do not count. Returns the response that ends the request (too many attempts, or logged out),
     or None: the form is validated, form.is_valid() tells the caller whether to go on.
     """
@@ -434,8 +429,8 @@ def _password_confirmation(
         return too_many_attempts(request)
     form.is_valid()
     if form.is_bound and field in form.cleaned_data:  # an empty POST leaves the form unbound
-        services.reauth_succeeded(request=request)
-    elif form.has_error(field, WRONG_PASSWORD) and services.reauth_failed(
+        flow.reauth_succeeded(request=request)
+    elif form.has_error(field, WRONG_PASSWORD) and flow.reauth_failed(
         user=_user(request), request=request
     ):
         messages.error(request, "For your security, you were logged out. Please log in again.")

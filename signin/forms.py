@@ -1,4 +1,4 @@
-"""Forms of the sign-in pages. They validate shape only; security/flows/login.py decides."""
+"""Forms of the sign-in pages. They validate shape only; signin/flow.py decides."""
 
 from __future__ import annotations
 

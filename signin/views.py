@@ -1,6 +1,6 @@
 """Sign-in pages: Log In, the step-up check, Register this device?, Log Out.
 
-Views are thin: they pick a form, hand valid data to security/flows/login.py and choose the
+Views are thin: they pick a form, hand valid data to signin/flow.py and choose the
 page. Every page of a sign-in in progress is no-store.
 """
 

@@ -23,7 +23,7 @@ from portal.conf import portal
 from security.codes import mask_email, mask_phone
 from security.models import OutgoingMessage, SecurityEvent
 from security.ratelimits import ip_limit_reached, too_many_attempts
-from support import selectors, services, views
+from support import flow, selectors, views
 from support.forms import StaffLoginForm
 from support.models import CustomerAccount, StaffAuditEntry
 
@@ -176,7 +176,7 @@ class SecurityEventAdmin(ReadOnlyAdmin):
             customer = (
                 CustomerAccount.objects.filter(username__iexact=term).first() if term else None
             )
-            services.account_view_record(
+            flow.account_view_record(
                 staff=request.user,  # type: ignore[arg-type]
                 user=customer,
                 request=request,
@@ -194,7 +194,7 @@ class SecurityEventAdmin(ReadOnlyAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         event = self.get_object(request, object_id) if response.status_code == 200 else None
         if event is not None and event.user is not None:
-            services.account_view_record(
+            flow.account_view_record(
                 staff=request.user,  # type: ignore[arg-type]
                 user=event.user,
                 request=request,

@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import fields
 from portal.conf import portal
-from support import services
+from support import flow
 
 WRONG_COMBINATION = "The username, password or code is not right."
 LOCKED = (
@@ -32,7 +32,7 @@ class _CodeInput(forms.TextInput):
 
 class StaffLoginForm(AdminAuthenticationForm):
     """Username, password and the current code of the staff member's authenticator app, checked
-    together by support.services.staff_login_check (with the customers' lockout).
+    together by support.flow.staff_login_check (with the customers' lockout).
 
     Any wrong combination gets one message, whatever was wrong; a locked username gets the lock
     message whether or not it exists. Staff have exactly one app (made by create_support_user),
@@ -62,20 +62,20 @@ class StaffLoginForm(AdminAuthenticationForm):
         password = self.cleaned_data.get("password")
         if self.errors or not username or not password:
             return self.cleaned_data  # the fields say what is missing; nothing was checked
-        result = services.staff_login_check(
+        result = flow.staff_login_check(
             request=self.request,
             username=username,
             password=password,
             code=self.cleaned_data.get("otp_token", ""),
         )
-        if result.outcome == services.StaffLoginOutcome.LOCKED:
+        if result.outcome == flow.StaffLoginOutcome.LOCKED:
             # The configured time, the same for every username (known or not).
             n = math.ceil(portal.lockout_seconds / 60)
             minutes = f"{n} minute" if n == 1 else f"{n} minutes"
             raise ValidationError(
                 self.error_messages["locked"].format(minutes=minutes), code="locked"
             )
-        if result.outcome != services.StaffLoginOutcome.SIGNED_IN or result.user is None:
+        if result.outcome != flow.StaffLoginOutcome.SIGNED_IN or result.user is None:
             raise ValidationError(self.error_messages["wrong"], code="wrong")
         result.user.otp_device = result.device  # type: ignore[attr-defined]
         self.user_cache = result.user

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from support import selectors, services
+from support import flow, selectors
 from support.forms import IdentityCheckForm, QuestionCheckForm, ReasonForm
 from support.models import StaffAuditEntry
 
@@ -97,14 +97,14 @@ def _render(
 @require_GET
 def customer_page(request: HttpRequest, model_admin: ModelAdmin[Any], object_id: str) -> Any:
     user = _customer(request, model_admin, object_id, PERMISSIONS["view"])
-    services.account_view_record(staff=_staff(request), user=user, request=request)
+    flow.account_view_record(staff=_staff(request), user=user, request=request)
     return _render(request, model_admin, user)
 
 
-def _show_outcome(request: HttpRequest, outcome: services.VerifyOutcome) -> None:
-    if outcome is services.VerifyOutcome.MATCH:
+def _show_outcome(request: HttpRequest, outcome: flow.VerifyOutcome) -> None:
+    if outcome is flow.VerifyOutcome.MATCH:
         messages.success(request, "Caller verification: Match")
-    elif outcome is services.VerifyOutcome.NO_MATCH:
+    elif outcome is flow.VerifyOutcome.NO_MATCH:
         messages.warning(request, "Caller verification: No match")
     else:
         messages.error(
@@ -120,7 +120,7 @@ def verify_identity(request: HttpRequest, model_admin: ModelAdmin[Any], object_i
     form = IdentityCheckForm(request.POST, prefix="identity")
     if not form.is_valid():
         return _render(request, model_admin, user, {"identity": form})
-    outcome = services.caller_verify_identity(
+    outcome = flow.caller_verify_identity(
         staff=_staff(request),
         user=user,
         tin_last4=form.cleaned_data["tin_last4"],
@@ -138,7 +138,7 @@ def verify_answer(request: HttpRequest, model_admin: ModelAdmin[Any], object_id:
     form = QuestionCheckForm(request.POST, prefix="question", questions=questions)
     if not form.is_valid():
         return _render(request, model_admin, user, {"question": form})
-    outcome = services.caller_verify_answer(
+    outcome = flow.caller_verify_answer(
         staff=_staff(request),
         user=user,
         question=form.cleaned_data["question"],
@@ -172,7 +172,7 @@ def _reason_action(
 
 unlock = _reason_action(
     "unlock",
-    services.access_unlock,
+    flow.access_unlock,
     lambda user, _: (
         f"Online access unlocked for {user.get_username()}. "
         "We emailed the customer that their access was restored."
@@ -180,7 +180,7 @@ unlock = _reason_action(
 )
 remove_devices = _reason_action(
     "devices",
-    services.access_devices_remove,
+    flow.access_devices_remove,
     lambda user, removed: (
         f"Removed {removed} registered device{'s' if removed != 1 else ''} "
         f"of {user.get_username()}."
@@ -188,7 +188,7 @@ remove_devices = _reason_action(
 )
 require_questions = _reason_action(
     "questions",
-    services.access_questions_require,
+    flow.access_questions_require,
     lambda user, _: (
         f"{user.get_username()} must choose new challenge questions after their next login."
     ),
@@ -197,13 +197,13 @@ require_questions = _reason_action(
 
 disable = _reason_action(
     "disable",
-    services.access_disable,
+    flow.access_disable,
     lambda user, _: (
         f"Online access disabled for {user.get_username()}; every session of theirs has ended."
     ),
 )
 enable = _reason_action(
     "enable",
-    services.access_enable,
+    flow.access_enable,
     lambda user, _: f"Online access enabled for {user.get_username()}.",
 )

@@ -28,7 +28,7 @@ def make_staff(db: Any) -> Any:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
-    from support.services import ROLE_GROUPS
+    from support.flow import ROLE_GROUPS
 
     counter = iter(range(1, 1000))
 

@@ -94,7 +94,7 @@ def test_during_the_lock_nothing_is_checked_and_attempts_do_not_extend_it(consol
         failures = _failures()
         with (
             mock.patch.object(User, "check_password", autospec=True) as check,
-            mock.patch("support.services.make_password") as dummy_hash,
+            mock.patch("support.flow.make_password") as dummy_hash,
         ):
             for username in (staff.username, "nobody.here"):
                 _attempt(console_url, username, STAFF_PASSWORD, _code(staff))

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.conf import portal
-from support.services import ROLE_GROUPS, SupportUserError, staff_totp_uri, support_user_create
+from support.flow import ROLE_GROUPS, SupportUserError, staff_totp_uri, support_user_create
 
 
 class Command(BaseCommand):

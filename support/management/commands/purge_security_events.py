@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from portal.conf import portal
-from support.services import retention_purge
+from support.flow import retention_purge
 
 
 class Command(BaseCommand):

@@ -376,7 +376,7 @@ def enrollment(seed: dict[str, Any], outbox: Path):
             {"csrfmiddlewaretoken": page.csrf(), "channel": "email"},
             step="POST send code",
         )
-        code = newest_code(outbox, customer["email"], sent_at)
+        code, _ = newest_code(outbox, customer["email"], sent_at)
         response = browser.post(
             "/enroll/confirm/",
             {"csrfmiddlewaretoken": page.csrf(), "code": code},

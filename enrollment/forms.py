@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Any, cast
 
 from django import forms
@@ -256,20 +255,4 @@ class ConfirmCodeForm(StepForm):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),
         error_messages={"required": "Enter the 6-digit code we sent you."},
-    )
-
-
-# --- Register this device? ------------------------------------------------------------------------
-class DeviceChoice(StrEnum):
-    REGISTER = "register"
-    SKIP = "skip"
-
-
-class RegisterDeviceForm(forms.Form):
-    choice = forms.TypedChoiceField(
-        choices=[
-            (DeviceChoice.REGISTER.value, "Register this device"),
-            (DeviceChoice.SKIP.value, "Not now"),
-        ],
-        coerce=DeviceChoice,
     )

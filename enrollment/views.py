@@ -27,15 +27,14 @@ from enrollment.flow import (
 from enrollment.forms import (
     ConfirmCodeForm,
     ConsentForm,
-    DeviceChoice,
     ProfileForm,
-    RegisterDeviceForm,
     SendCodeForm,
     VehiclesForm,
     vehicle_label,
 )
 from portal.conf import portal
 from security.codes import Channel, CodeCooldown, CodeDeliveryError, channel_choice_label
+from security.device_forms import DeviceChoice, RegisterDeviceForm
 from security.flow_state import FlowStatus
 from security.ratelimits import ip_limit_reached, too_many_attempts
 
@@ -357,4 +356,4 @@ def register_device(request: HttpRequest) -> HttpResponse:
                 request, "This device is registered. Next time, your password is enough here."
             )
         return response
-    return render(request, "enrollment/register_device.html", {"form": form})
+    return render(request, "security/register_device.html", {"form": form})

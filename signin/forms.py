@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any, cast
 
 from django import forms
@@ -88,18 +87,3 @@ class SendCodeForm(forms.Form):
         ]
         if channels and not self.is_bound:
             self.initial.setdefault("channel", channels[0])
-
-
-class DeviceChoice(StrEnum):
-    REGISTER = "register"
-    SKIP = "skip"
-
-
-class RegisterDeviceForm(forms.Form):
-    choice = forms.TypedChoiceField(
-        choices=[
-            (DeviceChoice.REGISTER.value, "Register this device"),
-            (DeviceChoice.SKIP.value, "Not now"),
-        ],
-        coerce=DeviceChoice,
-    )

@@ -16,12 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.conf import portal
 from security.codes import Channel, code_cooldown_left, code_live
+from security.device_forms import DeviceChoice, RegisterDeviceForm
 from security.events import record_event
 from security.models import SecurityEvent
 from security.ratelimits import ip_limit_reached, too_many_attempts
 from security.redirects import safe_next_url
 from signin import flow
-from signin.forms import DeviceChoice, LoginForm, RegisterDeviceForm, SendCodeForm, StepUpForm
+from signin.forms import LoginForm, SendCodeForm, StepUpForm
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -242,7 +243,7 @@ def register_device(request: HttpRequest) -> HttpResponse:
                 request, "This device is registered. Next time, your password is enough here."
             )
         return response
-    return render(request, "signin/register_device.html", {"form": form})
+    return render(request, "security/register_device.html", {"form": form})
 
 
 @require_POST

@@ -67,17 +67,18 @@ class VerifyOutcome(StrEnum):
 def _audit(
     *,
     staff: User,
-    user: User,
+    user: User | None,
     action: str,
     request: HttpRequest | None,
     reason: str = "",
     outcome: str = "",
 ) -> StaffAuditEntry:
+    """`user` None: the entry concerns every customer (a look at everyone's events)."""
     return StaffAuditEntry.objects.create(
         staff=staff,
         staff_username=staff.get_username(),
         customer=user,
-        customer_username=user.get_username(),
+        customer_username=user.get_username() if user is not None else "(all customers)",
         action=action,
         reason=reason[:500],
         outcome=outcome[:100],
@@ -108,16 +109,6 @@ def account_view_record(
         staff=staff, customer=user, action=action, created_at__gte=since
     ).exists():
         return False
-    if user is None:
-        StaffAuditEntry.objects.create(
-            staff=staff,
-            staff_username=staff.get_username(),
-            customer=None,
-            customer_username="(all customers)",
-            action=action,
-            ip=getattr(request, "client_ip", None) if request is not None else None,
-        )
-        return True
     _audit(staff=staff, user=user, action=action, request=request)
     return True
 

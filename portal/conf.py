@@ -6,6 +6,7 @@ pytest-django's `settings` fixture and see the change immediately.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +25,18 @@ class PortalSettings:
     @property
     def support_hours(self) -> str:
         return str(settings.PORTAL_SUPPORT_HOURS)
+
+    @property
+    def security_contact(self) -> str:
+        """The Contact of /.well-known/security.txt: a mailto:, https: or tel: URI (default: the
+        support phone)."""
+        return str(settings.PORTAL_SECURITY_CONTACT)
+
+    @property
+    def security_txt_expires(self) -> date | None:
+        """The Expires of /.well-known/security.txt; unset, it is always 180 days ahead."""
+        value = settings.PORTAL_SECURITY_TXT_EXPIRES
+        return value if isinstance(value, date) else None
 
     @property
     def identity_key(self) -> bytes:

@@ -6,6 +6,7 @@ points (manage.py, portal.serve, wsgi) print it and exit instead of showing a tr
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import secrets
@@ -79,6 +80,17 @@ def url(name: str, schemes: tuple[str, ...], default: str = "") -> str:
     if parsed.scheme not in schemes:
         raise ConfigError(name, f"must start with {' or '.join(s + '://' for s in schemes)}")
     return value
+
+
+def date(name: str) -> datetime.date | None:
+    """An ISO date (YYYY-MM-DD), or None when unset."""
+    value = text(name)
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(name, f"must be a date like 2027-06-30, not {value!r}") from None
 
 
 def csv_list(name: str, default: str) -> list[str]:

@@ -265,6 +265,11 @@ PORTAL_SUPPORT_HOURS = (
     or "Monday to Friday 8 a.m. to 9 p.m., Saturday 9 a.m. to 5 p.m. ET"
 )
 PORTAL_ADMIN_PATH = env.text("PORTAL_ADMIN_PATH") or "support-console/"
+# /.well-known/security.txt (RFC 9116): whom researchers contact, and until when that holds.
+PORTAL_SECURITY_CONTACT = env.url(
+    "PORTAL_SECURITY_CONTACT", ("mailto", "https", "tel")
+) or "tel:" + "".join(c for c in PORTAL_SUPPORT_PHONE if c.isdigit() or c == "+")
+PORTAL_SECURITY_TXT_EXPIRES = env.date("PORTAL_SECURITY_TXT_EXPIRES")
 if not PORTAL_ADMIN_PATH.endswith("/") or PORTAL_ADMIN_PATH.startswith("/"):
     raise env.ConfigError("PORTAL_ADMIN_PATH", "must be a relative path ending in '/', e.g. staff/")
 

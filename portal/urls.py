@@ -9,6 +9,8 @@ urlpatterns = [
     path("help/", views.help_center, name="help_center"),
     path("security/", views.security_center, name="security_center"),
     path("contact/", views.contact, name="contact"),
+    path(".well-known/security.txt", views.security_txt, name="security_txt"),
+    path(".well-known/change-password", views.change_password, name="change_password"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("signin.urls")),
     path("", include("recovery.urls")),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime, time, timedelta
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_redis.exceptions import ConnectionInterrupted
@@ -89,6 +92,30 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
     )
+
+
+@require_safe
+def security_txt(request: HttpRequest) -> HttpResponse:
+    """RFC 9116: where to report a vulnerability, and until when this file may be trusted."""
+    expires = portal.security_txt_expires
+    if expires is None:
+        expires_at = timezone.now() + timedelta(days=180)
+    else:
+        expires_at = datetime.combine(expires, time(23, 59, 59), tzinfo=UTC)
+    lines = [
+        f"Contact: {portal.security_contact}",
+        f"Expires: {expires_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        f"Canonical: {request.build_absolute_uri()}",
+        f"Policy: {request.build_absolute_uri(reverse('security_center'))}",
+        "Preferred-Languages: en",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def change_password(request: HttpRequest) -> HttpResponse:
+    """Where password managers send a customer to change a password (W3C well-known URL)."""
+    return redirect("profile:password")
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -1,4 +1,4 @@
-"""create_support_user and purge_security_events."""
+"""create_support_user and purge_expired."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def test_purge_removes_only_rows_older_than_the_retention(make_user, make_staff,
             created_at=when,
         )
     out = io.StringIO()
-    call_command("purge_security_events", stdout=out)
+    call_command("purge_expired", stdout=out)
     assert (
         "Deleted 2 security events and 1 staff audit entries older than 30 days." in out.getvalue()
     )

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.request_log.RequestIdMiddleware",  # first, so every line and response carries it
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.RefuseTraceMiddleware",
     "portal.middleware.ClientIPMiddleware",
@@ -316,11 +317,22 @@ TIME_ZONE = "America/New_York"
 USE_I18N = False
 USE_TZ = True
 
+PORTAL_LOG_FORMAT = env.choice("PORTAL_LOG_FORMAT", "json", ("json", "plain"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "portal.request_log.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    # One JSON object per line on stdout (PORTAL_LOG_FORMAT=plain for reading by eye).
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": PORTAL_LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     # Request bodies never reach the logs; django.request logs only method, path and status.
     "loggers": {"django.security.DisallowedHost": {"level": "ERROR"}},

@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from portal.conf import portal
 from portal.context_processors import lender
 from portal.help import search_faq
+from portal.request_log import request_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:
     """503 without touching the session or the cache (either may be what is down)."""
-    context = {**lender(request), "user": AnonymousUser(), "messages": []}
+    context = {
+        **lender(request),
+        "user": AnonymousUser(),
+        "messages": [],
+        "reference": request_id_of(request),
+    }
     html = render_to_string("portal/503.html", context)
     return HttpResponse(html, status=503, headers={"Retry-After": "30"})

@@ -7,6 +7,7 @@ pytest-django's `settings` fixture and see the change immediately.
 from __future__ import annotations
 
 from datetime import date
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
 from django.conf import settings
@@ -37,6 +38,16 @@ class PortalSettings:
         """The Expires of /.well-known/security.txt; unset, it is always 180 days ahead."""
         value = settings.PORTAL_SECURITY_TXT_EXPIRES
         return value if isinstance(value, date) else None
+
+    @property
+    def metrics_token(self) -> str:
+        """A bearer token that opens /metrics from any network ("" : networks only)."""
+        return str(settings.PORTAL_METRICS_TOKEN)
+
+    @property
+    def metrics_networks(self) -> list[IPv4Network | IPv6Network]:
+        """The networks /metrics answers without a token."""
+        return list(settings.PORTAL_METRICS_NETWORKS)
 
     @property
     def identity_key(self) -> bytes:

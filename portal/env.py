@@ -7,6 +7,7 @@ points (manage.py, portal.serve, wsgi) print it and exit instead of showing a tr
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import os
 import re
 import secrets
@@ -91,6 +92,17 @@ def date(name: str) -> datetime.date | None:
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise ConfigError(name, f"must be a date like 2027-06-30, not {value!r}") from None
+
+
+def networks(name: str, default: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated networks in CIDR form (a bare address is a network of one)."""
+    result = []
+    for item in csv_list(name, default):
+        try:
+            result.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(name, f"must list networks like 10.0.0.0/8, not {item!r}") from None
+    return result
 
 
 def csv_list(name: str, default: str) -> list[str]:

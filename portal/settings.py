@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.request_log.RequestIdMiddleware",  # first, so every line and response carries it
+    "portal.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.middleware.RefuseTraceMiddleware",
     "portal.middleware.ClientIPMiddleware",
@@ -316,6 +317,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"
 USE_I18N = False
 USE_TZ = True
+
+# /metrics (Prometheus): open to these networks, or to anyone with the bearer token.
+PORTAL_METRICS_NETWORKS = env.networks("PORTAL_METRICS_NETWORKS", "127.0.0.1/32,::1/128")
+PORTAL_METRICS_TOKEN = env.text("PORTAL_METRICS_TOKEN")
+if PORTAL_METRICS_TOKEN and len(PORTAL_METRICS_TOKEN) < 32:
+    raise env.ConfigError("PORTAL_METRICS_TOKEN", "must be at least 32 characters")
 
 PORTAL_LOG_FORMAT = env.choice("PORTAL_LOG_FORMAT", "json", ("json", "plain"))
 LOGGING = {

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from portal import views
+from portal import metrics, views
 from portal.conf import portal
 from support.admin import site as support_console
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path(".well-known/change-password", views.change_password, name="change_password"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("signin.urls")),
     path("", include("recovery.urls")),
     path("enroll/", include("enrollment.urls")),

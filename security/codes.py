@@ -232,6 +232,7 @@ def code_send(
             user=user,
             request=request,
             detail=f"{Channel(channel).label} for {purpose}",
+            channel=channel,
         )
     return row
 

@@ -1,0 +1,128 @@
+"""/metrics: what an operator scrapes, and who may scrape it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from prometheus_client.parser import text_string_to_metric_families
+
+from security.codes import Channel, code_send
+from security.events import record_event
+from security.models import SecurityEvent
+from tests.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "m" * 40
+
+
+def scrape(client, **extra) -> dict[tuple[str, tuple], float]:
+    response = client.get("/metrics", **extra)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    samples = {}
+    for family in text_string_to_metric_families(response.content.decode()):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def value(samples, name, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_loopback_may_scrape(client):
+    assert client.get("/metrics").status_code == 200
+
+
+def test_another_network_gets_not_found_without_the_token(client, settings):
+    settings.PORTAL_METRICS_TOKEN = TOKEN
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+
+    assert client.get("/metrics", **outside).status_code == 404
+    wrong = {"HTTP_AUTHORIZATION": "Bearer " + "x" * 40}
+    assert client.get("/metrics", **outside, **wrong).status_code == 404
+    right = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+    assert client.get("/metrics", **outside, **right).status_code == 200
+
+
+def test_a_configured_network_may_scrape(client, settings):
+    import ipaddress
+
+    settings.PORTAL_METRICS_NETWORKS = [ipaddress.ip_network("10.20.0.0/16")]
+    assert client.get("/metrics", REMOTE_ADDR="10.20.3.4").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 404
+
+
+# pytest-django's per-test transaction never commits: the callbacks that count run on leaving
+# django_capture_on_commit_callbacks(execute=True), as they would after each real commit.
+
+
+def test_failed_logins_and_the_lockout_are_counted(
+    client, make_user, django_capture_on_commit_callbacks
+):
+    user = make_user()
+    before = scrape(client)
+
+    for _ in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                "/login/", {"username": user.username, "password": "wrong " + DEMO_PASSWORD}
+            )
+
+    after = scrape(client)
+    failed = value(after, "portal_logins_total", outcome="failed")
+    assert failed - value(before, "portal_logins_total", outcome="failed") == 5
+    assert value(after, "portal_lockouts_total") - value(before, "portal_lockouts_total") == 1
+
+
+def test_codes_are_counted_by_channel_and_their_deliveries_by_outcome(
+    client, make_user, django_capture_on_commit_callbacks
+):
+    user = make_user()
+    before = scrape(client)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        code_send(user=user, purpose="login", flow_id="flow-1", channel=Channel.EMAIL)
+        code_send(user=user, purpose="login", flow_id="flow-2", channel=Channel.SMS)
+
+    after = scrape(client)
+    for channel in ("email", "sms"):
+        sent = value(after, "portal_codes_sent_total", channel=channel)
+        assert sent - value(before, "portal_codes_sent_total", channel=channel) == 1
+        delivered = value(after, "portal_message_deliveries_total", channel=channel, outcome="sent")
+        before_delivered = value(
+            before, "portal_message_deliveries_total", channel=channel, outcome="sent"
+        )
+        assert delivered - before_delivered == 1
+
+
+def test_an_event_rolled_back_counts_nothing(client, django_capture_on_commit_callbacks):
+    before = scrape(client)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        record_event(SecurityEvent.Kind.ENROLLED)
+        raise RuntimeError("the enrollment failed after all")
+    after = scrape(client)
+    assert value(after, "portal_enrollments_total") == value(before, "portal_enrollments_total")
+    with django_capture_on_commit_callbacks(execute=True):
+        record_event(SecurityEvent.Kind.ENROLLED)
+    again = scrape(client)
+    assert value(again, "portal_enrollments_total") - value(after, "portal_enrollments_total") == 1
+
+
+def test_requests_are_timed_by_view_name_not_path(client):
+    before = scrape(client)
+    client.get("/help/")
+    client.get("/no-such-page/abcdefghijklmnop1234/")
+    after = scrape(client)
+
+    name = "portal_request_duration_seconds_count"
+    labels = {"view": "help_center", "method": "GET", "status": "2xx"}
+    assert value(after, name, **labels) - value(before, name, **labels) == 1
+    unmatched = {"view": "unmatched", "method": "GET", "status": "4xx"}
+    assert value(after, name, **unmatched) - value(before, name, **unmatched) == 1
+    assert not any("abcdefghijklmnop1234" in str(key) for key in after)

@@ -46,6 +46,11 @@ class RequestIdMiddleware:
         return response
 
 
+def current_request() -> HttpRequest | None:
+    """The request this thread is answering, if any."""
+    return _current_request.get()
+
+
 def request_forget(**kwargs: object) -> None:
     """Connected to request_finished: lines after the response are not the request's."""
     _current_request.set(None)

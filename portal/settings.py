@@ -324,6 +324,26 @@ PORTAL_METRICS_TOKEN = env.text("PORTAL_METRICS_TOKEN")
 if PORTAL_METRICS_TOKEN and len(PORTAL_METRICS_TOKEN) < 32:
     raise env.ConfigError("PORTAL_METRICS_TOKEN", "must be at least 32 characters")
 
+
+def _portal_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return "auto-loan-portal@" + version("auto-loan-portal")
+    except PackageNotFoundError:
+        return "auto-loan-portal@unknown"
+
+
+# Optional error reporting (pip install '.[sentry]'); personal data is scrubbed before sending.
+SENTRY_DSN = env.url("SENTRY_DSN", ("https", "http"))
+if SENTRY_DSN:
+    try:
+        from portal.error_reporting import error_reporting_start
+
+        error_reporting_start(SENTRY_DSN, environment=PORTAL_ENV, release=_portal_version())
+    except ImportError:
+        raise env.ConfigError("SENTRY_DSN", "needs sentry-sdk: pip install '.[sentry]'") from None
+
 PORTAL_LOG_FORMAT = env.choice("PORTAL_LOG_FORMAT", "json", ("json", "plain"))
 LOGGING = {
     "version": 1,

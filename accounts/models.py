@@ -79,6 +79,8 @@ class User(AbstractUser):
     security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
     # Set by support: the customer must choose new challenge questions before anything else.
     must_reset_challenge_questions = models.BooleanField(default=False)
+    # The language of the customer's pages, emails and text messages (settings.LANGUAGES).
+    language = models.CharField(max_length=8, default="en")
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("username"), name="unique_username_any_case")]

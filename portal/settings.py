@@ -66,9 +66,11 @@ MIDDLEWARE = [
     "portal.middleware.LimitStoreOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.languages.CustomerLanguageMiddleware",  # a signed-in customer's record wins
     # Before the session timeout, which tells the customer why they were logged out.
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -313,9 +315,18 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-LANGUAGE_CODE = "en-us"
+# English and Spanish. The first visit follows Accept-Language; the English | Español switch keeps
+# the choice in a cookie and, once signed in, on the customer's record (portal.languages).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "__Host-language"
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 TIME_ZONE = "America/New_York"
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 # /metrics (Prometheus): open to these networks, or to anyone with the bearer token.

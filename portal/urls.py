@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from portal import metrics, views
+from portal import languages, metrics, views
 from portal.conf import portal
 from support.admin import site as support_console
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("contact/", views.contact, name="contact"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path(".well-known/change-password", views.change_password, name="change_password"),
+    path("language/", languages.language_switch, name="language_switch"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("", include("signin.urls")),

@@ -1,0 +1,73 @@
+"""The customer's language: English or Spanish.
+
+A first visit follows the browser's Accept-Language (Django's LocaleMiddleware). The English |
+Español switch on every page (a form, no JavaScript) keeps the choice in a cookie and, for a
+signed-in customer, on their record, which then wins on every device and decides the language
+of their emails and text messages. The support console stays in English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import translation
+from django.views.decorators.http import require_POST
+
+from portal.conf import portal
+from security.redirects import safe_next_url
+
+LANGUAGE_CODES = frozenset(code for code, _ in settings.LANGUAGES)
+
+
+def language_cookie_set(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path="/",
+        secure=True,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+class CustomerLanguageMiddleware:
+    """After authentication: a signed-in customer's recorded language, English for staff pages."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/" + portal.admin_path):
+            language = "en"
+        else:
+            user = request.user
+            language = (
+                user.language
+                if user.is_authenticated and not user.is_staff and user.language in LANGUAGE_CODES
+                else request.LANGUAGE_CODE
+            )
+        if language != translation.get_language():
+            translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """English | Español: back to the page the customer was on, in the language they chose."""
+    language = request.POST.get("language", "")
+    next_url = safe_next_url(request, request.POST.get("next", "")) or "/"
+    response = HttpResponseRedirect(next_url)
+    if language not in LANGUAGE_CODES:
+        return response
+    language_cookie_set(response, language)
+    user = request.user
+    if user.is_authenticated and not user.is_staff and user.language != language:
+        get_user_model().objects.filter(pk=user.pk).update(language=language)
+    return response

@@ -11,6 +11,7 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 
 from django.conf import settings
+from django.templatetags.static import static
 
 
 class PortalSettings:
@@ -18,6 +19,17 @@ class PortalSettings:
     def lender_name(self) -> str:
         """The lender's display name (white label)."""
         return str(settings.PORTAL_LENDER_NAME)
+
+    @property
+    def logo_url(self) -> str:
+        """Address of the lender's logo for the header, or "" for the name as a wordmark.
+
+        PORTAL_LOGO_URL is an https:// address or a path under static/ (resolved here, so a
+        hashed static file name works too)."""
+        value = str(settings.PORTAL_LOGO_URL)
+        if not value or "://" in value or value.startswith("/"):
+            return value
+        return static(value)
 
     @property
     def support_phone(self) -> str:

@@ -7,6 +7,7 @@ through portal.conf.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -188,7 +189,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
@@ -268,6 +269,12 @@ PORTAL_SUPPORT_HOURS = (
     env.text("PORTAL_SUPPORT_HOURS")
     or "Monday to Friday 8 a.m. to 9 p.m., Saturday 9 a.m. to 5 p.m. ET"
 )
+# The header shows the lender's name as a wordmark unless a logo is given: a path under static/
+# (e.g. brand/logo.svg) or an https:// address, whose origin is then added to SECURE_CSP.
+PORTAL_LOGO_URL = env.text("PORTAL_LOGO_URL")
+if "://" in PORTAL_LOGO_URL:
+    PORTAL_LOGO_URL = env.url("PORTAL_LOGO_URL", ("https",))
+    SECURE_CSP["img-src"].append("https://" + urlsplit(PORTAL_LOGO_URL).netloc)
 PORTAL_ADMIN_PATH = env.text("PORTAL_ADMIN_PATH") or "support-console/"
 # /.well-known/security.txt (RFC 9116): whom researchers contact, and until when that holds.
 PORTAL_SECURITY_CONTACT = env.url(

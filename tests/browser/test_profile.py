@@ -168,7 +168,7 @@ def test_profile_sections_have_no_axe_violations(page, axe_check, make_user):
         ("Password", "Password"),
         ("Contact information", "Contact information"),
         ("Electronic communications", "Electronic communications"),
-        ("Sign-in activity", "Sign-in activity"),
+        ("Log-in activity", "Log-in activity"),
     ]:
         open_section(page, name)
         heading(page, title)

@@ -1,4 +1,4 @@
-"""My Online Profile: the overview, Electronic communications and Sign-in activity."""
+"""My Online Profile: the overview, Electronic communications and Log-in activity."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_the_profile_menu_and_overview_name_every_section(client, customer):
         "Registered devices",
         "Two-step verification",
         "Electronic communications",
-        "Sign-in activity",
+        "Log-in activity",
     ):
         assert f">{words}</a>" in menu
         assert words in page.split("<main")[1]

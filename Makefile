@@ -65,7 +65,8 @@ test: install-dev browser lint
 bench: install-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-# The production topology (nginx + two instances + PostgreSQL + Redis) and its failure drills.
+# The production topology (nginx + two instances + PostgreSQL + Redis) and its failure drills,
+# built from the files under deploy/ and .env.example; pg_dump/pg_restore come with psql.
 scale-test: install-dev
 	@command -v nginx >/dev/null 2>&1 || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -1,13 +1,16 @@
 """`make scale-test`: the production topology on this machine, and what it must withstand.
 
-nginx (TLS) balances over two portal instances on loopback ports (plain HTTP, one trusted
-proxy) with one message worker (`manage.py deliver_messages`) beside them; PostgreSQL and a Redis
-of the test's own hold all shared state. Against the running
-topology it shows: the parallel lockout spread over both instances locks after exactly the
-threshold; rate limits and sessions are shared; stopping one instance loses no request and no
-data; Redis stopped makes sign-in fail closed with a clear page and recovers by itself;
-PostgreSQL restarted mid-load fails requests cleanly and loses nothing; and the login
-benchmark's flows per second through nginx.
+Built from the files an operator installs (README, Deployment): nginx runs deploy/nginx.conf as
+`python -m portal.deploy nginx` renders it; two portal instances, the message worker and the
+daily purge run the commands of deploy/systemd/'s units (gunicorn with deploy/gunicorn.conf.py)
+with the units' Environment= lines and an environment file made from .env.example, read as
+systemd reads it. PostgreSQL and a Redis of the test's own hold all shared state. Against the
+running topology it shows: the parallel lockout spread over both instances locks after exactly
+the threshold; rate limits and sessions are shared; the login benchmark's flows per second
+through nginx, with a pg_dump taken meanwhile that restores into a fresh database a customer can
+sign in from; stopping one instance loses no request and no data; Redis stopped makes sign-in
+fail closed with a clear page and recovers by itself; PostgreSQL restarted mid-load fails
+requests cleanly and loses nothing; the purge runs.
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import Browser, Recorder, run_closed_loop  # noqa: E402
 from bench.run import free_port, login_registered, my_vehicles, signed_in_browser  # noqa: E402
+from portal import deploy  # noqa: E402
 
 PYTHON = sys.executable
 PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qAtc"]
 DATABASE = "portal_scale_test"
+RESTORED_DATABASE = "portal_scale_restore"
+PG_CLIENT = ["-h", "127.0.0.1", "-U", "postgres"]
 
 
 class Topology:
@@ -45,9 +51,12 @@ class Topology:
         self.https_port, self.http_port, self.redis_port = free_port(), free_port(), free_port()
         self.base_url = f"https://localhost:{self.https_port}"
         self.outbox = run_dir / "outbox"
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DJANGO_"))},
-            "PORTAL_ENV": "production",
+        # The units as installed, pointing at this checkout and its virtualenv.
+        self.units = run_dir / "units"
+        deploy.render_units(self.units, prefix=str(ROOT), venv=sys.prefix)
+        # /etc/portal/portal.env as the README has it made: .env.example with its blanks filled.
+        variables = deploy.read_env_file(ROOT / ".env.example")
+        variables.update({
             "PORTAL_VAR_DIR": str(run_dir),
             "PORTAL_OUTBOX_DIR": str(self.outbox),
             "PORTAL_ALLOW_OUTBOX": "true",  # messages are read back from the outbox
@@ -56,15 +65,19 @@ class Topology:
             "ALLOWED_HOSTS": "localhost",
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "TRUSTED_PROXY_COUNT": "1",
-            "PORTAL_SERVE_TLS": "off",
-            "HOST": "127.0.0.1",
+            "EMAIL_HOST": "",
             "WEB_CONCURRENCY": "1",
-            # The benchmark plays every customer from one IP; the identity-check limit stays
-            # low (PORTAL_VERIFY_IP_RATE below) to show limits are shared.
+            # The benchmark plays every customer from one IP; the identity-check limit is low
+            # (10/h) to show limits are shared.
             "PORTAL_LOGIN_IP_RATE": "1000000/m",
+            "PORTAL_VERIFY_IP_RATE": "10/h",
             "PYTHONUNBUFFERED": "1",
-        }
+        })  # fmt: skip
+        self.env_file = run_dir / "portal.env"
+        deploy.write_env_file(self.env_file, variables)
+        # What systemd gives a service: a plain PATH and the environment file.
+        self.base_env = {k: v for k, v in os.environ.items() if k in {"PATH", "LANG"}}
+        self.env = {**self.base_env, **deploy.read_env_file(self.env_file)}
         self.instances: dict[int, subprocess.Popen] = {}
         self.redis: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
@@ -100,12 +113,19 @@ class Topology:
         )  # fmt: skip
         return json.loads(seed_file.read_text())
 
-    def start_instance(self, port: int, extra: dict[str, str] | None = None) -> None:
+    def unit(
+        self, name: str, instance: str = "", env_file: Path | None = None
+    ) -> tuple[list[str], dict[str, str]]:
+        """A unit's command and environment: its Environment= lines, then the env file's."""
+        command, unit_env = deploy.unit_service(self.units / name, instance)
+        return command, {**self.base_env, **unit_env,
+                         **deploy.read_env_file(env_file or self.env_file)}  # fmt: skip
+
+    def start_instance(self, port: int, env_file: Path | None = None) -> None:
+        """portal-web@PORT.service: gunicorn with deploy/gunicorn.conf.py."""
         log = (self.run_dir / f"instance-{port}.log").open("a")
-        env = {**self.env, "PORT": str(port), **(extra or {})}
-        self.instances[port] = subprocess.Popen(
-            [PYTHON, "-m", "portal.serve"], cwd=ROOT, env=env, stdout=log, stderr=log
-        )
+        command, env = self.unit("portal-web@.service", str(port), env_file)
+        self.instances[port] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         wait_for(lambda: self.instance_healthy(port), timeout=60)
 
     def instance_healthy(self, port: int) -> bool:
@@ -119,12 +139,15 @@ class Topology:
             return False
 
     def start_worker(self) -> None:
-        """The message worker beside the instances, with the same environment (README)."""
+        """portal-worker.service: the message worker beside the instances."""
         log = (self.run_dir / "worker.log").open("a")
-        self.worker = subprocess.Popen(
-            [PYTHON, "manage.py", "deliver_messages"], cwd=ROOT, env=self.env, stdout=log,
-            stderr=log,
-        )  # fmt: skip
+        command, env = self.unit("portal-worker.service")
+        self.worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+
+    def purge(self) -> subprocess.CompletedProcess:
+        """portal-purge.service, as its daily timer starts it."""
+        command, env = self.unit("portal-purge.service")
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
 
     def stop_worker(self) -> None:
         if self.worker and self.worker.poll() is None:
@@ -140,18 +163,17 @@ class Topology:
         from portal.tls import ensure_localhost_certificate
 
         cert, key = ensure_localhost_certificate(self.run_dir / "tls")
-        template = (ROOT / "deploy" / "nginx.conf.template").read_text()
-        upstream = "\n".join(
-            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in self.ports
-        )
-        config = template.format(
-            run_dir=self.run_dir, upstream_servers=upstream, http_port=self.http_port,
-            https_port=self.https_port, cert=cert, key=key,
-        )  # fmt: skip
         path = self.run_dir / "nginx.conf"
-        path.write_text(config)
-        subprocess.run(["nginx", "-t", "-q", "-c", str(path), "-p", str(self.run_dir)], check=True)
-        subprocess.run(["nginx", "-c", str(path), "-p", str(self.run_dir)], check=True)
+        subprocess.run(
+            [PYTHON, "-m", "portal.deploy", "nginx", "--host", "localhost",
+             *(f"--upstream=127.0.0.1:{port}" for port in self.ports),
+             "--cert", str(cert), "--key", str(key), "--run-dir", str(self.run_dir),
+             "--listen-http", f"127.0.0.1:{self.http_port}",
+             "--listen-https", f"127.0.0.1:{self.https_port}", "--out", str(path)],
+            cwd=ROOT, check=True,
+        )  # fmt: skip
+        subprocess.run(["nginx", "-t", "-q", "-c", str(path)], check=True)
+        subprocess.run(["nginx", "-c", str(path)], check=True)
 
     def stop_nginx(self) -> None:
         pid_file = self.run_dir / "nginx.pid"
@@ -216,52 +238,133 @@ def parallel_lockout(top: Topology, seed: dict[str, Any], results: dict[str, Any
     )  # fmt: skip
 
 
-def shared_sessions(top: Topology, seed: dict[str, Any], results: dict[str, Any]) -> None:
-    import http.client
-    from http.cookies import SimpleCookie
+class DirectClient:
+    """Requests straight to one instance, with the headers nginx would add, and a cookie jar."""
 
-    user = seed["users"][1]
-    a, b = top.ports[0], top.ports[1]
-    proxy_headers = {
-        "Host": f"localhost:{top.https_port}",
-        "X-Forwarded-Proto": "https",
-        "X-Forwarded-For": "192.0.2.10",
-    }
-    cookies: dict[str, str] = {"__Host-device": user["device"]}
+    def __init__(self, top: Topology, cookies: dict[str, str]) -> None:
+        self.top, self.cookies = top, dict(cookies)
 
-    def call(port: int, method: str, path: str, body: str = "") -> tuple[int, bytes]:
+    def call(self, port: int, method: str, path: str, body: str = "") -> tuple[int, bytes]:
+        import http.client
+        from http.cookies import SimpleCookie
+
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        headers = dict(proxy_headers)
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        headers = {
+            "Host": f"localhost:{self.top.https_port}",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "192.0.2.10",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+        }
         if body:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = top.base_url
-            headers["Referer"] = top.base_url + path
+            headers["Origin"] = self.top.base_url
+            headers["Referer"] = self.top.base_url + path
         conn.request(method, path, body=body or None, headers=headers)
         response = conn.getresponse()
         for header in response.headers.get_all("Set-Cookie") or []:
             jar = SimpleCookie()
             jar.load(header)
-            cookies.update({name: morsel.value for name, morsel in jar.items()})
+            self.cookies.update({name: morsel.value for name, morsel in jar.items()})
         return response.status, response.read()
 
-    from urllib.parse import urlencode
+    def login(self, port: int, username: str, password: str) -> tuple[int, bytes]:
+        from urllib.parse import urlencode
 
-    from bench.loadgen import CSRF
+        from bench.loadgen import CSRF
 
-    _, page = call(a, "GET", "/login/")
-    token = CSRF.search(page).group(1).decode()  # type: ignore[union-attr]
-    status, login_body = call(
-        a, "POST", "/login/",
-        urlencode({"csrfmiddlewaretoken": token, "username": user["username"],
-                   "password": seed["password"]}),
-    )  # fmt: skip
-    other_status, body = call(b, "GET", "/my/vehicles/")
+        _, page = self.call(port, "GET", "/login/")
+        token = CSRF.search(page).group(1).decode()  # type: ignore[union-attr]
+        form = {"csrfmiddlewaretoken": token, "username": username, "password": password}
+        return self.call(port, "POST", "/login/", urlencode(form))
+
+
+def shared_sessions(top: Topology, seed: dict[str, Any], results: dict[str, Any]) -> None:
+    user = seed["users"][1]
+    a, b = top.ports[0], top.ports[1]
+    client = DirectClient(top, {"__Host-device": user["device"]})
+    status, login_body = client.login(a, user["username"], seed["password"])
+    other_status, body = client.call(b, "GET", "/my/vehicles/")
     check(
         results, "sessions shared between instances",
         status == 302 and other_status == 200 and b"My Vehicles" in body,
         f"logged in through instance A ({status}), My Vehicles through instance B ({other_status})"
         + ("" if status == 302 else f": {login_body[:300]!r}"),
+    )  # fmt: skip
+
+
+def backup_during_load(top: Topology, delay: float) -> dict[str, Any]:
+    """Starts pg_dump (custom format) `delay` seconds from now, in the background; the returned
+    dict gets the outcome once the thread it holds is joined."""
+    outcome: dict[str, Any] = {"file": top.run_dir / "backup.dump"}
+
+    def dump() -> None:
+        time.sleep(delay)
+        started = time.monotonic()
+        result = subprocess.run(
+            ["pg_dump", *PG_CLIENT, "--format=custom", f"--file={outcome['file']}", DATABASE],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        outcome.update(seconds=round(time.monotonic() - started, 1), returncode=result.returncode,
+                       stderr=result.stderr.strip()[:300])  # fmt: skip
+
+    outcome["thread"] = threading.Thread(target=dump)
+    outcome["thread"].start()
+    return outcome
+
+
+def restore_drill(
+    top: Topology, seed: dict[str, Any], backup: dict[str, Any], results: dict[str, Any]
+) -> None:
+    """The dump taken under load restores into a fresh database, and an instance started on it
+    (an environment file differing only in DATABASE_URL) signs a customer in."""
+    backup["thread"].join()
+    if backup["returncode"] != 0:
+        check(results, "backup under load restores", False, f"pg_dump failed: {backup['stderr']}")
+        return
+    subprocess.run([*PG_ADMIN, f"DROP DATABASE IF EXISTS {RESTORED_DATABASE}"], check=True)
+    subprocess.run([*PG_ADMIN, f"CREATE DATABASE {RESTORED_DATABASE}"], check=True)
+    started = time.monotonic()
+    restored = subprocess.run(
+        ["pg_restore", *PG_CLIENT, "--no-owner", "--exit-on-error", f"--dbname={RESTORED_DATABASE}",
+         str(backup["file"])], capture_output=True, text=True,
+    )  # fmt: skip
+    restore_seconds = round(time.monotonic() - started, 1)
+    count = "SELECT count(*) FROM accounts_user"
+    live, copy = (
+        subprocess.run(["psql", *PG_CLIENT, "-d", name, "-qAtc", count], capture_output=True,
+                       text=True).stdout.strip()
+        for name in (DATABASE, RESTORED_DATABASE)
+    )  # fmt: skip
+    variables = deploy.read_env_file(top.env_file)
+    variables["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{RESTORED_DATABASE}"
+    variables["REDIS_URL"] = f"redis://127.0.0.1:{top.redis_port}/1"  # its own sessions
+    env_file = top.run_dir / "portal-restored.env"
+    deploy.write_env_file(env_file, variables)
+    port = free_port()
+    status = vehicles = 0
+    body = b""
+    try:
+        top.start_instance(port, env_file)
+        user = seed["users"][3]
+        client = DirectClient(top, {"__Host-device": user["device"]})
+        status, _ = client.login(port, user["username"], seed["password"])
+        vehicles, body = client.call(port, "GET", "/my/vehicles/")
+    finally:
+        if port in top.instances:
+            top.stop_instance(port)
+        subprocess.run([*PG_ADMIN, f"DROP DATABASE IF EXISTS {RESTORED_DATABASE}"], check=False)
+    size_kib = backup["file"].stat().st_size // 1024
+    results["backup"] = {"dump_seconds": backup["seconds"], "dump_kib": size_kib,
+                         "restore_seconds": restore_seconds}  # fmt: skip
+    check(
+        results, "backup under load restores",
+        restored.returncode == 0 and live == copy != "" and status == 302 and vehicles == 200
+        and b"My Vehicles" in body,
+        f"pg_dump -Fc during the login benchmark: {size_kib} KiB in {backup['seconds']} s; "
+        f"pg_restore into a fresh database: {restore_seconds} s"
+        + ("" if restored.returncode == 0 else f" ({restored.stderr.strip()[:200]})")
+        + f", {copy} of {live} users; an instance on it signed a customer in ({status}) and "
+        f"showed My Vehicles ({vehicles})",
     )  # fmt: skip
 
 
@@ -327,7 +430,7 @@ def instance_stop_under_load(top: Topology, seed: dict[str, Any], results: dict[
         f"interrupted {load['error_samples'][:2]}; {recorded} logins recorded (none lost, "
         "none doubled)",
     )  # fmt: skip
-    top.start_instance(stopped, {"PORTAL_VERIFY_IP_RATE": "10/h"})
+    top.start_instance(stopped)
 
 
 def redis_outage(top: Topology, seed: dict[str, Any], results: dict[str, Any]) -> None:
@@ -391,7 +494,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--skip-postgres-restart", action="store_true")
     args = parser.parse_args()
-    for tool in ("nginx", "psql", "redis-server"):
+    for tool in ("nginx", "psql", "pg_dump", "pg_restore", "redis-server"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is needed (make scale-test installs nginx)")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -404,13 +507,15 @@ def main() -> None:
         top.start_redis()
         seed = top.prepare(users=200)
         for port in top.ports:
-            top.start_instance(port, {"PORTAL_VERIFY_IP_RATE": "10/h"})
+            top.start_instance(port)
         top.start_worker()
         top.start_nginx()
         parallel_lockout(top, seed, results)
         shared_sessions(top, seed, results)
         shared_rate_limits(top, results)
-        # Throughput: the registered-device login flow through nginx over both instances.
+        # Throughput: the registered-device login flow through nginx over both instances, with
+        # the nightly backup taken meanwhile.
+        backup = backup_during_load(top, delay=3.0 + args.duration / 3)
         throughput = run_closed_loop(
             base_url=top.base_url, flow=login_registered(seed), users=8, warmup=3.0,
             duration=args.duration,
@@ -423,10 +528,14 @@ def main() -> None:
             browser_factory=signed_in_browser(top.base_url, seed),
         )  # fmt: skip
         results["my_vehicles_per_s_via_nginx"] = vehicles["flows_per_s"]
+        restore_drill(top, seed, backup, results)
         instance_stop_under_load(top, seed, results)
         redis_outage(top, seed, results)
         if not args.skip_postgres_restart:
             postgres_restart(top, seed, results)
+        purged = top.purge()
+        check(results, "daily purge (portal-purge.service) runs", purged.returncode == 0,
+              (purged.stdout.strip() or purged.stderr.strip())[-300:])  # fmt: skip
     finally:
         top.shutdown()
     line = json.dumps(results, separators=(",", ":"))

@@ -11,6 +11,7 @@ import csv
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -29,29 +30,79 @@ def _demo_customer(path: Path) -> str:
     )
 
 
-def gunicorn_arguments(
-    *, port: int, host: str, tls: tuple[Path, Path] | None, workers: int, threads: int = 4
-) -> list[str]:
-    tls_arguments = [f"--certfile={tls[0]}", f"--keyfile={tls[1]}"] if tls else []
-    return [
-        "gunicorn",
-        "portal.wsgi:application",
-        f"--bind={host}:{port}",
-        *tls_arguments,
-        f"--workers={workers}",
+# The gunicorn configuration file operators run (`gunicorn -c deploy/gunicorn.conf.py`) and
+# main() hands to gunicorn, so `make run`, the systemd unit and the scale test serve alike.
+GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
+
+# The access log line: who, nginx's request id, the path without its query string (tokens in it
+# redacted by portal.access_log), status, bytes and milliseconds. No referrer: a page's full
+# address, which can carry a token, is what it holds.
+ACCESS_LOG_FORMAT = '%(h)s %({x-request-id}i)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    port: int
+    host: str
+    workers: int
+    threads: int
+    tls: tuple[Path, Path] | None
+
+
+def server_options() -> ServerOptions:
+    """The server's environment (PORT, HOST, WEB_CONCURRENCY, WEB_THREADS, PORTAL_SERVE_TLS,
+    TLS_CERT_FILE, TLS_KEY_FILE), validated; ConfigError names the first bad variable."""
+    from portal import env, settings
+
+    port = env.integer("PORT", 8443, minimum=1, maximum=65535)
+    host = env.text("HOST") or "127.0.0.1"
+    # One process shares the process-local cache; with Redis, several can share it.
+    workers = env.integer("WEB_CONCURRENCY", 2 if settings.REDIS_URL else 1, minimum=1)
+    threads = env.integer("WEB_THREADS", 4, minimum=1, maximum=64)
+    if workers > 1 and not settings.REDIS_URL:
+        raise env.ConfigError("WEB_CONCURRENCY", "above 1 needs REDIS_URL (shared rate limits)")
+    # Behind a TLS-terminating proxy (see deploy/) the instances speak plain HTTP on loopback.
+    serve_tls = env.boolean("PORTAL_SERVE_TLS", default=True)
+    if not serve_tls and not settings.PORTAL_TRUSTED_PROXY_COUNT:
+        raise env.ConfigError("PORTAL_SERVE_TLS", "off needs TRUSTED_PROXY_COUNT (the TLS proxy)")
+    cert_file, key_file = env.text("TLS_CERT_FILE"), env.text("TLS_KEY_FILE")
+    if bool(cert_file) != bool(key_file):
+        raise env.ConfigError("TLS_CERT_FILE", "and TLS_KEY_FILE must be set together")
+    tls: tuple[Path, Path] | None = None
+    if cert_file:
+        tls = Path(cert_file), Path(key_file)
+    elif serve_tls:
+        from portal.tls import ensure_localhost_certificate
+
+        tls = ensure_localhost_certificate(settings.VAR_DIR / "tls")
+    return ServerOptions(port=port, host=host, workers=workers, threads=threads, tls=tls)
+
+
+def gunicorn_settings(options: ServerOptions) -> dict[str, object]:
+    """gunicorn's settings by name, as its configuration file sets them."""
+    tls = {"certfile": str(options.tls[0]), "keyfile": str(options.tls[1])} if options.tls else {}
+    return {
+        "wsgi_app": "portal.wsgi:application",
+        "bind": [f"{options.host}:{options.port}"],
+        **tls,
+        "workers": options.workers,
         # gthread unless one thread is asked for (WEB_THREADS=1: the sync worker, for comparison).
-        f"--worker-class={'gthread' if threads > 1 else 'sync'}",
+        "worker_class": "gthread" if options.threads > 1 else "sync",
         # Threads keep TLS connections alive between requests; sync workers would pay a new
-        # handshake on every request (a Django login flow measured on 2 cores: 28.6 -> 18.9 flows/s).
-        f"--threads={threads}",
-        "--keep-alive=30",
-        "--max-requests=20000",
-        "--max-requests-jitter=2000",
-        "--graceful-timeout=20",
-        "--forwarded-allow-ips=127.0.0.1",
-        "--error-logfile=-",
-        "--no-control-socket",
-    ]
+        # handshake on every request (a Django login flow measured on 2 cores: 28.6 -> 18.9
+        # flows/s).
+        "threads": options.threads,
+        "keepalive": 30,
+        "max_requests": 20000,
+        "max_requests_jitter": 2000,
+        "graceful_timeout": 20,
+        "forwarded_allow_ips": "127.0.0.1",
+        "errorlog": "-",
+        "accesslog": "-",
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "logger_class": "portal.access_log.RedactingLogger",
+        "control_socket_disable": True,
+    }
 
 
 # glibc's malloc settings for the server's processes (gunicorn's workers inherit them). glibc
@@ -87,37 +138,18 @@ def main() -> None:
     from portal.env import ConfigError
 
     try:
-        from portal import env, settings
+        from portal import settings
+
+        options = server_options()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         sys.exit(2)
-    try:
-        port = env.integer("PORT", 8443, minimum=1, maximum=65535)
-        host = env.text("HOST") or "127.0.0.1"
-        # One process shares the process-local cache; with Redis, several can share it.
-        workers = env.integer("WEB_CONCURRENCY", 2 if settings.REDIS_URL else 1, minimum=1)
-        threads = env.integer("WEB_THREADS", 4, minimum=1, maximum=64)
-        if workers > 1 and not settings.REDIS_URL:
-            raise ConfigError("WEB_CONCURRENCY", "above 1 needs REDIS_URL (shared rate limits)")
-        # Behind a TLS-terminating proxy (see deploy/) the instances speak plain HTTP on loopback.
-        serve_tls = env.boolean("PORTAL_SERVE_TLS", default=True)
-        if not serve_tls and not settings.PORTAL_TRUSTED_PROXY_COUNT:
-            raise ConfigError("PORTAL_SERVE_TLS", "off needs TRUSTED_PROXY_COUNT (the TLS proxy)")
-        cert_file, key_file = env.text("TLS_CERT_FILE"), env.text("TLS_KEY_FILE")
-        if bool(cert_file) != bool(key_file):
-            raise ConfigError("TLS_CERT_FILE", "and TLS_KEY_FILE must be set together")
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        sys.exit(2)
-    tls: tuple[Path, Path] | None = None
-    if cert_file:
-        tls = Path(cert_file), Path(key_file)
-    elif serve_tls:
-        from portal.tls import ensure_localhost_certificate
-
-        tls = ensure_localhost_certificate(settings.VAR_DIR / "tls")
-
-    url = f"https://localhost:{port}/" if tls else f"http://{host}:{port}/ (behind the TLS proxy)"
+    port, host = options.port, options.host
+    url = (
+        f"https://localhost:{port}/"
+        if options.tls
+        else f"http://{host}:{port}/ (behind the TLS proxy)"
+    )
     print(
         f"\n{settings.PORTAL_LENDER_NAME} customer portal\n"
         f"  Serving {url} (self-signed certificate for localhost: accept it once in the browser)\n"
@@ -129,7 +161,8 @@ def main() -> None:
     )
     from gunicorn.app.wsgiapp import run
 
-    sys.argv = gunicorn_arguments(port=port, host=host, tls=tls, workers=workers, threads=threads)
+    # The configuration file reads the same environment through server_options().
+    sys.argv = ["gunicorn", f"--config={GUNICORN_CONFIG}"]
     run()
 
 

@@ -71,6 +71,8 @@ def test_portal_serves_https_with_a_generated_localhost_certificate(tmp_path):
         output, _ = server.communicate(timeout=30)
     assert f"https://localhost:{port}/" in output
     assert "outbox" in output
+    # gunicorn ran with deploy/gunicorn.conf.py, as the systemd unit runs it: its access log.
+    assert '"GET /healthz HTTP/1.1" 200 ' in output
 
 
 # Four threads verify passwords as a gthread worker's threads do, one hash at a time (the

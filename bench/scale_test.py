@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -489,6 +490,24 @@ def postgres_restart(top: Topology, seed: dict[str, Any], results: dict[str, Any
     )  # fmt: skip
 
 
+def metrics_scraped(top: Topology, results: dict[str, Any]) -> None:
+    """Prometheus scrapes each instance on loopback: every instance answers, and each counted
+    the logins nginx sent it (the counters of all its worker processes, added up)."""
+    import http.client
+
+    logins = {}
+    for port in top.ports:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/metrics", headers={"Host": "localhost"})
+        response = conn.getresponse()
+        text = response.read().decode()
+        found = re.search(r'^portal_logins_total\{outcome="succeeded"\} ([0-9.e+]+)$', text, re.M)
+        logins[port] = float(found.group(1)) if response.status == 200 and found else 0.0
+    results["metrics_logins_by_instance"] = logins
+    check(results, "metrics scraped from both instances", all(v > 0 for v in logins.values()),
+          ", ".join(f"{port}: {n:.0f} logins" for port, n in logins.items()))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=15.0)
@@ -528,6 +547,7 @@ def main() -> None:
             browser_factory=signed_in_browser(top.base_url, seed),
         )  # fmt: skip
         results["my_vehicles_per_s_via_nginx"] = vehicles["flows_per_s"]
+        metrics_scraped(top, results)
         restore_drill(top, seed, backup, results)
         instance_stop_under_load(top, seed, results)
         redis_outage(top, seed, results)

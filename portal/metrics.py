@@ -13,7 +13,7 @@ import hmac
 import ipaddress
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
@@ -23,11 +23,13 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Histogram,
+    Metric,
     generate_latest,
     multiprocess,
 )
 
 from portal.conf import portal
+from security.metrics import OutgoingMessagesCollector
 
 REQUEST_SECONDS = Histogram(
     "portal_request_duration_seconds",
@@ -71,8 +73,18 @@ def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return registry
-    return REGISTRY
+    else:
+        registry = CollectorRegistry()
+        registry.register(_ProcessMetrics())
+    registry.register(OutgoingMessagesCollector())
+    return registry
+
+
+class _ProcessMetrics:
+    """This process's own metrics (one process: no multiprocess directory)."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
 
 
 @never_cache

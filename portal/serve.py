@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def _demo_customer(path: Path) -> str:
@@ -47,6 +48,7 @@ class ServerOptions:
     workers: int
     threads: int
     tls: tuple[Path, Path] | None
+    metrics_dir: Path
 
 
 def server_options() -> ServerOptions:
@@ -75,7 +77,30 @@ def server_options() -> ServerOptions:
         from portal.tls import ensure_localhost_certificate
 
         tls = ensure_localhost_certificate(settings.VAR_DIR / "tls")
-    return ServerOptions(port=port, host=host, workers=workers, threads=threads, tls=tls)
+    # The instance's worker processes share their counters here (prometheus_client's
+    # multiprocess mode), so one scrape of /metrics sees every process of the instance.
+    metrics_dir = Path(
+        os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.VAR_DIR / "metrics" / f"web-{port}"
+    )
+    return ServerOptions(
+        port=port, host=host, workers=workers, threads=threads, tls=tls, metrics_dir=metrics_dir
+    )
+
+
+def metrics_dir_prepare(path: Path) -> None:
+    """Before the workers start: an empty counter directory, named in the environment they
+    inherit (counters of an earlier run of the instance must not add up with this one's)."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
+def _child_exit(server: object, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 def gunicorn_settings(options: ServerOptions) -> dict[str, object]:
@@ -102,6 +127,8 @@ def gunicorn_settings(options: ServerOptions) -> dict[str, object]:
         "access_log_format": ACCESS_LOG_FORMAT,
         "logger_class": "portal.access_log.RedactingLogger",
         "control_socket_disable": True,
+        "on_starting": lambda server: metrics_dir_prepare(options.metrics_dir),
+        "child_exit": _child_exit,
     }
 
 

@@ -2,12 +2,15 @@
 
 Most counters follow the security events: `record_event` calls `event_counted` once the event's
 transaction commits, so a rolled-back attempt counts nothing and every event kind is counted in
-one place. Message deliveries are counted by the worker that makes them.
+one place. Queued messages are counted in the database at each scrape (OutgoingMessagesCollector).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import Counter
+from prometheus_client.core import GaugeMetricFamily
 
 from security.models import SecurityEvent
 
@@ -21,11 +24,6 @@ STEP_UPS = Counter(
 LOCKOUTS = Counter("portal_lockouts", "Times online access was locked after repeated failures")
 ENROLLMENTS = Counter("portal_enrollments", "Customers who completed enrollment")
 CODES_SENT = Counter("portal_codes_sent", "Security codes sent, by channel", ["channel"])
-MESSAGE_DELIVERIES = Counter(
-    "portal_message_deliveries",
-    "Attempts to deliver a queued email or text message, by channel and outcome",
-    ["channel", "outcome"],
-)
 
 _BY_KIND = {
     Kind.LOGIN_SUCCEEDED: (LOGINS, {"outcome": "succeeded"}),
@@ -48,5 +46,23 @@ def code_sent_counted(channel: str) -> None:
     CODES_SENT.labels(channel=channel).inc()
 
 
-def delivery_counted(channel: str, outcome: str) -> None:
-    MESSAGE_DELIVERIES.labels(channel=channel, outcome=outcome).inc()
+class OutgoingMessagesCollector:
+    """Queued emails and text messages by channel and status, counted in the database at each
+    scrape: the worker that sends them is another process (often another host), and the
+    table is what every instance shares. Failed ones stay for the retention period, so a rise
+    in `status="failed"` is what to alert on."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from django.db.models import Count
+
+        from security.models import OutgoingMessage
+
+        family = GaugeMetricFamily(
+            "portal_outgoing_messages",
+            "Emails and text messages kept in the queue, by channel and status",
+            labels=["channel", "status"],
+        )
+        rows = OutgoingMessage.objects.values_list("channel", "status").annotate(n=Count("id"))
+        for channel, status, count in rows.order_by():
+            family.add_metric([channel, status], count)
+        yield family

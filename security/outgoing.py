@@ -35,7 +35,6 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 
 from portal.conf import portal
-from security.metrics import delivery_counted
 from security.models import OutgoingMessage
 from security.sms import send_sms
 
@@ -171,7 +170,6 @@ def deliver_message(message_id: int) -> str:
         error = exc.__class__.__name__
         if message.attempts >= portal.message_max_attempts or isinstance(exc, InvalidToken):
             mine.update(status=OutgoingMessage.Status.FAILED, last_error=error, body=b"")
-            delivery_counted(message.channel, "failed")
             logger.error(
                 "outgoing message %s failed for good after %s attempts (%s)",
                 message_id,
@@ -193,10 +191,8 @@ def deliver_message(message_id: int) -> str:
             next_attempt_at.isoformat(timespec="seconds"),
         )
         delivery_enqueue(message_id, run_after=next_attempt_at)
-        delivery_counted(message.channel, "retry")
         return "retry"
     mine.update(status=OutgoingMessage.Status.SENT, sent_at=timezone.now(), body=b"")
-    delivery_counted(message.channel, "sent")
     return "sent"
 
 

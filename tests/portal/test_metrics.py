@@ -76,7 +76,7 @@ def test_failed_logins_and_the_lockout_are_counted(
     assert value(after, "portal_lockouts_total") - value(before, "portal_lockouts_total") == 1
 
 
-def test_codes_are_counted_by_channel_and_their_deliveries_by_outcome(
+def test_codes_are_counted_by_channel_and_the_queue_by_status(
     client, make_user, django_capture_on_commit_callbacks
 ):
     user = make_user()
@@ -90,10 +90,8 @@ def test_codes_are_counted_by_channel_and_their_deliveries_by_outcome(
     for channel in ("email", "sms"):
         sent = value(after, "portal_codes_sent_total", channel=channel)
         assert sent - value(before, "portal_codes_sent_total", channel=channel) == 1
-        delivered = value(after, "portal_message_deliveries_total", channel=channel, outcome="sent")
-        before_delivered = value(
-            before, "portal_message_deliveries_total", channel=channel, outcome="sent"
-        )
+        delivered = value(after, "portal_outgoing_messages", channel=channel, status="sent")
+        before_delivered = value(before, "portal_outgoing_messages", channel=channel, status="sent")
         assert delivered - before_delivered == 1
 
 
@@ -126,3 +124,37 @@ def test_requests_are_timed_by_view_name_not_path(client):
     unmatched = {"view": "unmatched", "method": "GET", "status": "4xx"}
     assert value(after, name, **unmatched) - value(before, name, **unmatched) == 1
     assert not any("abcdefghijklmnop1234" in str(key) for key in after)
+
+
+def test_failed_deliveries_show_in_the_queue_gauge(client, make_user):
+    from security.models import OutgoingMessage
+
+    before = value(scrape(client), "portal_outgoing_messages", channel="email", status="failed")
+    OutgoingMessage.objects.create(
+        channel="email", destination="d@example.com", subject="s", body=b"", status="failed"
+    )
+    after = value(scrape(client), "portal_outgoing_messages", channel="email", status="failed")
+    assert after - before == 1
+
+
+def test_an_instance_starts_with_an_empty_counter_directory(tmp_path, monkeypatch):
+    """gunicorn's master prepares the directory its workers share their counters in (the
+    workers inherit PROMETHEUS_MULTIPROC_DIR), and forgets an earlier run's counters."""
+    from portal.serve import ServerOptions, gunicorn_settings
+
+    stale = tmp_path / "web-8001"
+    stale.mkdir()
+    (stale / "counter_12345.db").write_bytes(b"old")
+    # Recorded first, so the test leaves the variable as it found it (unset).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unset-after-the-test")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    options = ServerOptions(
+        port=8001, host="127.0.0.1", workers=2, threads=4, tls=None, metrics_dir=stale
+    )
+
+    gunicorn_settings(options)["on_starting"](None)
+
+    assert list(stale.iterdir()) == []
+    import os
+
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(stale)

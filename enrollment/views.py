@@ -33,7 +33,13 @@ from enrollment.forms import (
     vehicle_label,
 )
 from portal.conf import portal
-from security.codes import Channel, CodeCooldown, CodeDeliveryError, channel_choice_label
+from security.codes import (
+    Channel,
+    CodeCooldown,
+    CodeDeliveryError,
+    CodeSendLimited,
+    channel_choice_label,
+)
 from security.device_forms import DeviceChoice, RegisterDeviceForm
 from security.flow_state import FlowStatus
 from security.ratelimits import ip_limit_reached, too_many_attempts
@@ -309,6 +315,8 @@ class SendCodeView(WizardStepView, View):
                 f"We just sent you a code. You can ask for a new one in {wait.seconds_left} "
                 "seconds.",
             )
+        except CodeSendLimited as limited:
+            messages.error(request, limited.message)
         except CodeDeliveryError:
             messages.error(
                 request,

@@ -23,7 +23,14 @@ from recovery.forms import (
     NewPasswordForm,
     PasswordRecoveryForm,
 )
-from security.codes import Channel, CodeCooldown, CodeDeliveryError, mask_email, mask_phone
+from security.codes import (
+    Channel,
+    CodeCooldown,
+    CodeDeliveryError,
+    CodeSendLimited,
+    mask_email,
+    mask_phone,
+)
 from security.ratelimits import ip_limit_reached, too_many_attempts
 
 _NOT_ME_INVALID_STATUS = {TokenStatus.INVALID: 404, TokenStatus.EXPIRED: 410, TokenStatus.USED: 410}
@@ -196,6 +203,9 @@ def _send_code(
         form.add_error(
             None, f"A code was just sent. You can ask for a new one in {wait.seconds_left} seconds."
         )
+        return None
+    except CodeSendLimited as limited:
+        form.add_error(None, limited.message)
         return None
     except CodeDeliveryError:
         form.add_error(

@@ -296,6 +296,7 @@ class SecurityEvent(AppendOnlyModel):
         ENROLLED = "enrolled", "Enrolled"
         VERIFY_FAILED = "verify_failed", "Identity verification failed"
         VERIFY_LIMITED = "verify_limited", "Identity verification refused (too many attempts)"
+        VERIFY_BY_CODE = "verify_by_code", "Identity verified by a code to the contact on record"
         LOGIN_SUCCEEDED = "login_ok", "Logged in"
         LOGIN_FAILED = "login_failed", "Wrong username or password"
         LOCKED = "locked", "Online access locked"

@@ -41,6 +41,8 @@ def test_takeover_attempt_fails_the_code_goes_only_to_the_contact_on_record(
     client, wizard, customer, mailoutbox, sms_outbox, settings
 ):
     settings.PORTAL_CODE_RESEND_SECONDS = 0
+    customer.mobile_phone = "+12015550123"  # not the intruder's last 4 digits, whatever the factory
+    customer.save()
     wizard.verify()
     wizard.vehicles()
     # The intruder types their own contact details into step 3 (as the old form asked for).

@@ -77,6 +77,7 @@ def identity_check(
     ip_group: str = "",
     user: User | None = None,
     confirm_purpose: str = "",
+    confirm_step: str = "",
 ) -> IdentityCheck:
     """Checks that TIN last 4, birth date and an account number or VIN belong to one customer.
 
@@ -87,7 +88,8 @@ def identity_check(
 
     Once the loan's failures are used up the answer is LIMITED, or, with `confirm_purpose` (a
     SecurityCode purpose) and `request`, CONFIRM_BY_CODE for right and wrong details alike:
-    see `identity_code_check`.
+    see `identity_code_check`. `confirm_step` names the page that takes the code, when one
+    purpose has several (Forgot username? and Forgot password?).
     """
     if (
         request is not None
@@ -149,7 +151,7 @@ def identity_check(
     # Paused, answered by a code (after the throttle's transaction: sending waits for no lock).
     if request is None:  # cannot happen: without a request a paused check returned LIMITED
         return IdentityCheck(IdentityOutcome.LIMITED)
-    _code_confirmation_start(request, confirm_purpose, matched)
+    _code_confirmation_start(request, confirm_purpose, confirm_step, matched)
     return IdentityCheck(IdentityOutcome.CONFIRM_BY_CODE)
 
 
@@ -166,6 +168,7 @@ class CodeConfirmation(FlowState):
     EXPIRES = Expiry.SINCE_CREATED
 
     purpose: str  # the SecurityCode purpose of the asking flow; only that flow may use it
+    step: str  # the page of that flow that takes the code ("" when the purpose has one)
     flow_id: str
     customer_id: int | None = None  # None: the details matched no one
     loan_account_id: int | None = None
@@ -178,12 +181,12 @@ class CodeConfirmation(FlowState):
 
 
 def _code_confirmation_start(
-    request: HttpRequest, purpose: str, account: LoanAccount | None
+    request: HttpRequest, purpose: str, step: str, account: LoanAccount | None
 ) -> None:
     """Sends the code for right details (to the email on record, else the mobile) and keeps the
     confirmation in the session either way. A send that a limit refuses, or that has nowhere to
     go, is not shown: saying so would tell that the details were right."""
-    state = CodeConfirmation(purpose=purpose, flow_id=secrets.token_urlsafe(24))
+    state = CodeConfirmation(purpose=purpose, step=step, flow_id=secrets.token_urlsafe(24))
     if account is not None:
         customer = account.customer
         state.customer_id, state.loan_account_id = customer.pk, account.pk
@@ -207,14 +210,19 @@ def _code_confirmation_start(
     state.save(request)
 
 
-def identity_code_pending(request: HttpRequest, *, purpose: str) -> bool:
-    """True while this session has a code confirmation of `purpose` that can still be used."""
+def _confirmation(request: HttpRequest, purpose: str, step: str) -> CodeConfirmation | None:
     state = CodeConfirmation.load(request)
-    return state is not None and state.purpose == purpose
+    return state if state is not None and (state.purpose, state.step) == (purpose, step) else None
+
+
+def identity_code_pending(request: HttpRequest, *, purpose: str, step: str = "") -> bool:
+    """True while this session has a code confirmation of `purpose` (and `step`) that can
+    still be used."""
+    return _confirmation(request, purpose, step) is not None
 
 
 def identity_code_check(
-    request: HttpRequest, *, purpose: str, code: str, ip_group: str = ""
+    request: HttpRequest, *, purpose: str, code: str, step: str = "", ip_group: str = ""
 ) -> IdentityCheck:
     """The code of a paused check: VERIFIED (with the customer and the loan, exactly as
     `identity_check` would have answered right details), MISMATCH for a wrong code, or LIMITED
@@ -226,8 +234,8 @@ def identity_code_check(
     """
     if ip_group and ip_limit_reached(request, ip_group, portal.verify_ip_rate):
         return IdentityCheck(IdentityOutcome.LIMITED)
-    state = CodeConfirmation.load(request)
-    if state is None or state.purpose != purpose:
+    state = _confirmation(request, purpose, step)
+    if state is None:
         return IdentityCheck(IdentityOutcome.MISMATCH)
     account = None
     if state.loan_account_id is not None:

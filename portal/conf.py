@@ -95,7 +95,10 @@ class PortalSettings:
 
     @property
     def verify_max_failures(self) -> int:
-        """Failed identity verifications allowed per account number or VIN in the window."""
+        """Failed identity verifications allowed per loan (account number and VIN together) in
+        the window. Once they are used up the loan is paused: enrollment and account recovery
+        then let the customer through only with a code sent to the contact on record, and say
+        the same thing to right and wrong details (security.identity_check)."""
         return int(settings.PORTAL_VERIFY_MAX_FAILURES)
 
     @property

@@ -12,6 +12,10 @@ their access. Step 5 proves the enrollee can read that contact: a code goes to t
 mobile on record, and entering it creates the online account in one transaction
 (`enrollment_complete`), signs the customer in and emails the contact on record that online
 access was set up. A customer with no email and no mobile on record cannot enroll online.
+
+While the loan's identity checks are paused (too many failures, perhaps someone else's), step 1
+is answered by a code to the contact on record instead (security.identity_check): the customer
+who enters it has proven that contact already, so step 5 does not send a second code.
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ from security.codes import (
 from security.devices import device_register
 from security.events import record_event
 from security.flow_state import Expiry, FlowState
+from security.identity_check import IdentityCheck, identity_check, identity_code_check
 from security.identity_check import IdentityOutcome as CheckOutcome
-from security.identity_check import identity_check
+from security.identity_check import identity_code_pending as identity_code_pending_for
 from security.models import ChallengeAnswer, SecurityCode, SecurityEvent
 from security.notifications import notify
 from security.sessions import mark_password_verified
@@ -57,6 +62,7 @@ DEVICE_OFFER_KEY = "enrollment:device_offer"
 PURPOSE = SecurityCode.Purpose.ENROLLMENT
 # Per client IP, each counted on its own against portal.verify_ip_rate.
 IP_LIMIT_GROUP = "enrollment:verify"  # identity checks (step 1)
+IDENTITY_CODE_LIMIT_GROUP = "enrollment:identity-code"  # codes entered at step 1 (loan paused)
 USERNAME_LIMIT_GROUP = "enrollment:username"  # "is this username taken?" checks (step 3)
 SEND_LIMIT_GROUP = "enrollment:send"  # confirmation codes sent (step 5)
 CODE_LIMIT_GROUP = "enrollment:code"  # confirmation codes entered (step 5)
@@ -102,6 +108,7 @@ class Wizard(FlowState):
     profile: dict[str, Any] | None = None  # EnrollmentProfile.to_dict(): hashes only
     consented: bool = False  # step 4: the E-SIGN disclosure was agreed to
     channel: str = ""  # step 5: where the newest code went ("" until one was sent)
+    contact_proven: bool = False  # step 1 was passed with a code to the contact on record
     last_activity: float = 0.0
 
     @classmethod
@@ -137,6 +144,9 @@ class IdentityOutcome(StrEnum):
     LIMITED = "limited"
     ALREADY_ENROLLED = "already_enrolled"
     NO_CONTACT = "no_contact"  # no email and no mobile on record: nowhere to send the code
+    # The loan is paused: the page asks for the code that went to the contact on record, if the
+    # details were right (and says nothing else, whatever they were).
+    CONFIRM_BY_CODE = "confirm_by_code"
 
 
 def identity_submit(
@@ -144,7 +154,7 @@ def identity_submit(
 ) -> IdentityOutcome:
     """Step 1: checks the identity (security.identity_check, with its limits) and, when it
     matches a customer not yet online who can be reached at a contact on record, starts a fresh
-    wizard."""
+    wizard. CONFIRM_BY_CODE: the loan is paused; `identity_code_submit` takes the code."""
     Wizard.clear(request)
     check = identity_check(
         tin_last4=tin_last4,
@@ -152,7 +162,32 @@ def identity_submit(
         reference=reference,
         request=request,
         ip_group=IP_LIMIT_GROUP,
+        confirm_purpose=PURPOSE,
     )
+    if check.outcome == CheckOutcome.CONFIRM_BY_CODE:
+        return IdentityOutcome.CONFIRM_BY_CODE
+    return _wizard_start(request, check, contact_proven=False)
+
+
+def identity_code_submit(request: HttpRequest, *, code: str) -> IdentityOutcome:
+    """Step 1 while the loan is paused: the code sent to the contact on record. A right code
+    continues exactly as right details would have, with the contact already proven; MISMATCH
+    for a wrong code (see security.identity_check.identity_code_pending for whether another
+    may be tried)."""
+    check = identity_code_check(
+        request, purpose=PURPOSE, code=code, ip_group=IDENTITY_CODE_LIMIT_GROUP
+    )
+    return _wizard_start(request, check, contact_proven=True)
+
+
+def identity_code_pending(request: HttpRequest) -> bool:
+    """True while step 1's code (loan paused) can still be entered in this session."""
+    return identity_code_pending_for(request, purpose=PURPOSE)
+
+
+def _wizard_start(
+    request: HttpRequest, check: IdentityCheck, *, contact_proven: bool
+) -> IdentityOutcome:
     if check.outcome == CheckOutcome.LIMITED:
         return IdentityOutcome.LIMITED
     if not check.verified or check.customer is None or check.loan_account is None:
@@ -168,6 +203,7 @@ def identity_submit(
         customer_id=check.customer.pk,
         verified_account_id=check.loan_account.pk,
         flow_id=secrets.token_urlsafe(24),
+        contact_proven=contact_proven,
     ).save(request)
     return IdentityOutcome.VERIFIED
 
@@ -356,8 +392,9 @@ class ConfirmOutcome(StrEnum):
     USERNAME_TAKEN = "username_taken"
 
 
-def confirm_submit(request: HttpRequest, wizard: Wizard, *, code: str) -> ConfirmOutcome:
-    """Step 5: the code sent to the contact on record completes the enrollment.
+def confirm_submit(request: HttpRequest, wizard: Wizard, *, code: str = "") -> ConfirmOutcome:
+    """Step 5: the code sent to the contact on record completes the enrollment (no code when
+    step 1 was passed with one: `wizard.contact_proven`).
 
     Claiming the code and creating the account share one transaction: a conflict (the customer
     enrolled meanwhile, the username was taken) leaves the code unused and nothing saved, and two
@@ -371,7 +408,7 @@ def confirm_submit(request: HttpRequest, wizard: Wizard, *, code: str) -> Confir
     customer = wizard.customer()
     try:
         with transaction.atomic():
-            right = code_check(
+            right = wizard.contact_proven or code_check(
                 customer=customer, purpose=PURPOSE, flow_id=wizard.flow_id, code=code
             )
             user = (

@@ -256,3 +256,7 @@ class ConfirmCodeForm(StepForm):
         ),
         error_messages={"required": "Enter the 6-digit code we sent you."},
     )
+
+
+class FinishForm(StepForm):
+    """Step 5 when step 1 was passed with a code to the contact on record: nothing to enter."""

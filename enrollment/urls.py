@@ -6,6 +6,7 @@ app_name = "enrollment"
 
 urlpatterns = [
     path("", views.IdentityView.as_view(), name="start"),
+    path("code/", views.IdentityCodeView.as_view(), name="identity_code"),
     path("vehicles/", views.VehiclesView.as_view(), name="vehicles"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("consent/", views.ConsentView.as_view(), name="consent"),

@@ -27,13 +27,20 @@ from enrollment.flow import (
 from enrollment.forms import (
     ConfirmCodeForm,
     ConsentForm,
+    FinishForm,
     ProfileForm,
     SendCodeForm,
     VehiclesForm,
     vehicle_label,
 )
 from portal.conf import portal
-from security.codes import Channel, CodeCooldown, CodeDeliveryError, channel_choice_label
+from security.codes import (
+    Channel,
+    CodeCooldown,
+    CodeDeliveryError,
+    CodeSendLimited,
+    channel_choice_label,
+)
 from security.device_forms import DeviceChoice, RegisterDeviceForm
 from security.flow_state import FlowStatus
 from security.ratelimits import ip_limit_reached, too_many_attempts
@@ -45,6 +52,11 @@ TOO_MANY_ATTEMPTS = (
 NOT_VERIFIED = (
     "We couldn't verify your information. Please check what you entered and try again. "
     "If you still cannot enroll, call us at {phone}."
+)
+WRONG_CODE = "That code is not right. Check it and try again."
+CODE_ENDED = (
+    "That code can no longer be used (it has expired or was entered wrong too many times). "
+    "Please start again."
 )
 
 
@@ -114,18 +126,54 @@ class IdentityView(EnrollmentPage, FormView):
             birth_date=form.cleaned_data["birth_date"],
             reference=form.cleaned_data["reference"],
         )
-        if outcome == IdentityOutcome.VERIFIED:
-            return redirect("enrollment:vehicles")
-        if outcome == IdentityOutcome.ALREADY_ENROLLED:
-            return _already_enrolled(self.request)
-        if outcome == IdentityOutcome.NO_CONTACT:
-            return render(self.request, "enrollment/no_contact.html")
-        phone = portal.support_phone
-        if outcome == IdentityOutcome.LIMITED:
-            form.add_error(None, TOO_MANY_ATTEMPTS.format(phone=phone))
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        # One message whatever was wrong: naming the field would confirm the others.
-        form.add_error(None, NOT_VERIFIED.format(phone=phone))
+        if outcome == IdentityOutcome.CONFIRM_BY_CODE:
+            return redirect("enrollment:identity_code")
+        return _identity_answered(self, form, outcome)
+
+
+def _identity_answered(view: FormView, form: Any, outcome: IdentityOutcome) -> HttpResponse:
+    """Where step 1 leads once the identity check (or its code) has answered."""
+    if outcome == IdentityOutcome.VERIFIED:
+        return redirect("enrollment:vehicles")
+    if outcome == IdentityOutcome.ALREADY_ENROLLED:
+        return _already_enrolled(view.request)
+    if outcome == IdentityOutcome.NO_CONTACT:
+        return render(view.request, "enrollment/no_contact.html")
+    phone = portal.support_phone
+    if outcome == IdentityOutcome.LIMITED:
+        form.add_error(None, TOO_MANY_ATTEMPTS.format(phone=phone))
+        return view.render_to_response(view.get_context_data(form=form), status=429)
+    # One message whatever was wrong: naming the field would confirm the others.
+    form.add_error(None, NOT_VERIFIED.format(phone=phone))
+    return view.render_to_response(view.get_context_data(form=form))
+
+
+class IdentityCodeView(EnrollmentPage, FormView):
+    """Step 1 while the loan is paused: the code that went to the contact on record if the
+    details were right. The page is the same whatever they were."""
+
+    step = Step.IDENTITY
+    template_name = "enrollment/identity_code.html"
+    form_class = ConfirmCodeForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_anonymous and not flow.identity_code_pending(request):
+            return redirect("enrollment:start")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["code_minutes"] = max(1, portal.code_ttl_seconds // 60)
+        return context
+
+    def form_valid(self, form: ConfirmCodeForm) -> HttpResponse:  # type: ignore[override]
+        outcome = flow.identity_code_submit(self.request, code=form.cleaned_data["code"])
+        if outcome != IdentityOutcome.MISMATCH:
+            return _identity_answered(self, form, outcome)
+        if not flow.identity_code_pending(self.request):
+            messages.error(self.request, CODE_ENDED)
+            return redirect("enrollment:start")
+        form.add_error("code", WRONG_CODE)
         return self.render_to_response(self.get_context_data(form=form))
 
 
@@ -237,7 +285,10 @@ class ConfirmView(WizardStepView, FormView):
 
     step = Step.CONFIRM
     template_name = "enrollment/confirm.html"
-    form_class = ConfirmCodeForm
+
+    def get_form_class(self) -> type[ConfirmCodeForm | FinishForm]:
+        # Step 1 already proved the contact on record with a code: not asked twice.
+        return FinishForm if self.wizard.contact_proven else ConfirmCodeForm
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -252,13 +303,15 @@ class ConfirmView(WizardStepView, FormView):
             sent_to=_where(Channel(self.wizard.channel), customer) if self.wizard.channel else "",
             cooldown=cooldown,
             code_minutes=max(1, portal.code_ttl_seconds // 60),
+            contact_proven=self.wizard.contact_proven,
         )
         return context
 
-    def form_valid(self, form: ConfirmCodeForm) -> HttpResponse:  # type: ignore[override]
+    def form_valid(self, form: ConfirmCodeForm | FinishForm) -> HttpResponse:  # type: ignore[override]
         if ip_limit_reached(self.request, flow.CODE_LIMIT_GROUP, portal.verify_ip_rate):
             return too_many_attempts(self.request)
-        outcome = flow.confirm_submit(self.request, self.wizard, code=form.cleaned_data["code"])
+        code = form.cleaned_data.get("code", "")
+        outcome = flow.confirm_submit(self.request, self.wizard, code=code)
         if outcome == ConfirmOutcome.ENROLLED:
             messages.success(
                 self.request, "Your enrollment is complete, and you are now logged in."
@@ -282,7 +335,7 @@ class ConfirmView(WizardStepView, FormView):
                 else "Send a code first, then enter it here.",
             )
         else:
-            form.add_error("code", "That code is not right. Check it and try again.")
+            form.add_error("code", WRONG_CODE)
         return self.render_to_response(self.get_context_data(form=form))
 
 
@@ -309,6 +362,8 @@ class SendCodeView(WizardStepView, View):
                 f"We just sent you a code. You can ask for a new one in {wait.seconds_left} "
                 "seconds.",
             )
+        except CodeSendLimited as limited:
+            messages.error(request, limited.message)
         except CodeDeliveryError:
             messages.error(
                 request,

@@ -195,8 +195,9 @@ def contact_change_start(
 
     A new address takes effect only once the code sent to it is entered (contact_change_confirm);
     until then the change waits in the session. Removing the mobile phone needs no code and is
-    applied at once (returns None). Raises security.codes.CodeDeliveryError when a code cannot
-    be sent; nothing changes then.
+    applied at once (returns None). Raises CodeCooldown or CodeSendLimited (a limit on sending
+    codes) or CodeDeliveryError (a code cannot be sent) from security.codes; nothing changes
+    then.
     """
     ContactChange.clear(request)
     email = changes.get("email")
@@ -221,31 +222,35 @@ def contact_change_pending(request: HttpRequest) -> ContactChange | None:
 
 
 def contact_change_resend(*, user: User, request: HttpRequest) -> None:
-    """Sends fresh codes for the pending change (CodeCooldown when asked too soon)."""
+    """Sends fresh codes for the pending change. Raises CodeCooldown (asked too soon) or
+    CodeSendLimited (too many codes lately) from security.codes."""
     pending = contact_change_pending(request)
     if pending is not None:
         _contact_codes_send(user=user, pending=pending, request=request)
 
 
 def _contact_codes_send(*, user: User, pending: ContactChange, request: HttpRequest) -> None:
-    if not pending.email_ok:
-        code_send(
-            user=user,
-            purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{pending.flow_id}:{Channel.EMAIL}",
-            channel=Channel.EMAIL,
-            destination=pending.email,
-            request=request,
-        )
-    if not pending.phone_ok:
-        code_send(
-            user=user,
-            purpose=SecurityCode.Purpose.CONTACT,
-            flow_id=f"{pending.flow_id}:{Channel.SMS}",
-            channel=Channel.SMS,
-            destination=pending.mobile_phone,
-            request=request,
-        )
+    """The codes to the new email address and the new number: both go out or neither (a send
+    that a limit of security.codes refuses undoes the other)."""
+    with transaction.atomic():
+        if not pending.email_ok:
+            code_send(
+                user=user,
+                purpose=SecurityCode.Purpose.CONTACT,
+                flow_id=f"{pending.flow_id}:{Channel.EMAIL}",
+                channel=Channel.EMAIL,
+                destination=pending.email,
+                request=request,
+            )
+        if not pending.phone_ok:
+            code_send(
+                user=user,
+                purpose=SecurityCode.Purpose.CONTACT,
+                flow_id=f"{pending.flow_id}:{Channel.SMS}",
+                channel=Channel.SMS,
+                destination=pending.mobile_phone,
+                request=request,
+            )
 
 
 def contact_change_confirm(

@@ -32,7 +32,13 @@ from online_profile.forms import (
 from portal.conf import portal
 from security import two_step
 from security.challenge import question_text
-from security.codes import CodeCooldown, CodeDeliveryError, mask_email, mask_phone
+from security.codes import (
+    CodeCooldown,
+    CodeDeliveryError,
+    CodeSendLimited,
+    mask_email,
+    mask_phone,
+)
 from security.devices import device_for_request
 from security.models import RegisteredDevice
 from security.ratelimits import ip_limit_reached, too_many_attempts
@@ -178,6 +184,8 @@ def contact(request: HttpRequest) -> HttpResponse:
             pending = flow.contact_change_start(user=user, changes=form.changes(), request=request)
         except CodeCooldown as wait:
             form.add_error(None, f"Please wait {wait.seconds_left} seconds and try again.")
+        except CodeSendLimited as limited:
+            form.add_error(None, limited.message)
         except CodeDeliveryError:
             form.add_error(
                 None,
@@ -246,6 +254,8 @@ def contact_resend(request: HttpRequest) -> HttpResponse:
         flow.contact_change_resend(user=_user(request), request=request)
     except CodeCooldown as wait:
         messages.error(request, f"Please wait {wait.seconds_left} seconds before asking again.")
+    except CodeSendLimited as limited:
+        messages.error(request, limited.message)
     except CodeDeliveryError:
         messages.error(request, "We could not send a new code. Please try again later.")
     else:

@@ -131,7 +131,10 @@ class PortalSettings:
 
     @property
     def verify_max_failures(self) -> int:
-        """Failed identity verifications allowed per account number or VIN in the window."""
+        """Failed identity verifications allowed per loan (account number and VIN together) in
+        the window. Once they are used up the loan is paused: enrollment and account recovery
+        then let the customer through only with a code sent to the contact on record, and say
+        the same thing to right and wrong details (security.identity_check)."""
         return int(settings.PORTAL_VERIFY_MAX_FAILURES)
 
     @property
@@ -171,7 +174,22 @@ class PortalSettings:
 
     @property
     def code_resend_seconds(self) -> int:
+        """The wait before another code goes out, both for one flow (one login, recovery,
+        contact change or enrollment) and to one email address or phone number, whichever flow
+        or customer asks for it."""
         return int(settings.PORTAL_CODE_RESEND_SECONDS)
+
+    @property
+    def code_max_per_hour(self) -> int:
+        """Codes one owner (an online user, or an enrolling customer) may be sent in any rolling
+        hour, all flows and addresses together: a page cannot be made to send texts without end."""
+        return int(settings.PORTAL_CODE_MAX_PER_HOUR)
+
+    @property
+    def code_send_ip_rate(self) -> str:
+        """django-ratelimit rate for codes sent at the request of one client IP, all flows and
+        owners together (on top of each page's own limit)."""
+        return str(settings.PORTAL_CODE_SEND_IP_RATE)
 
     @property
     def device_lifetime_days(self) -> int:

@@ -6,6 +6,11 @@ phone on file, then a new password. The password flow is a small state machine k
 session under one key; it holds only the user's pk, a random flow id (binding the security code
 to this attempt), the stage reached and the code's channel, never identity data. A username that
 does not exist or does not match the identity gets the same message as a failed identity check.
+
+While the loan's identity checks are paused (too many failures, perhaps someone else's), both
+pages answer right and wrong details alike with a code page (security.identity_check): the code
+went to the contact on the servicing record if the details were right, and the right code goes
+on exactly as right details would have.
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ from security.codes import Channel, code_check, code_live, code_send, mask_email
 from security.devices import devices_revoke_all
 from security.events import record_event
 from security.flow_state import Expiry, FlowState
-from security.identity_check import IdentityOutcome, identity_check
+from security.identity_check import (
+    IdentityCheck,
+    IdentityOutcome,
+    identity_check,
+    identity_code_check,
+    identity_code_pending,
+)
 from security.lockout import (
     Counter,
     attempt_failed,
@@ -56,6 +67,10 @@ SEND_LIMIT_GROUP = "recovery:send"
 CODE_LIMIT_GROUP = "recovery:code"
 PASSWORD_LIMIT_GROUP = "recovery:password"  # noqa: S105 (a rate-limit group name)
 PURPOSE = SecurityCode.Purpose.RECOVERY
+# The pages that take the code of a paused identity check (security.identity_check).
+USERNAME_STEP = "username"
+PASSWORD_STEP = "password"  # noqa: S105 (a step name)
+PAUSED_USERNAME_KEY = "recovery:paused_username"  # the username typed with a paused check
 # Security codes one password recovery may send, first code and resends together. Each code
 # allows PORTAL_CODE_MAX_ATTEMPTS wrong entries, so this also bounds the guesses one recovery can
 # make; a customer who needs more starts again (with the identity check) or calls.
@@ -70,6 +85,7 @@ class Outcome(StrEnum):
     HELD = "held"  # "This wasn't me" lock: only support can open access again
     LOCKED = "locked"  # the username's sign-in lock (security.lockout): no code is checked
     CODES_USED_UP = "codes_used_up"  # MAX_CODES_PER_RECOVERY codes were sent already
+    CONFIRM_BY_CODE = "confirm_by_code"  # the loan is paused: ask for the code (same page always)
 
 
 class Stage(StrEnum):
@@ -136,7 +152,29 @@ def username_recover(
         reference=reference,
         request=request,
         ip_group=IDENTITY_LIMIT_GROUP,
+        confirm_purpose=PURPOSE,
+        confirm_step=USERNAME_STEP,
     )
+    if check.outcome == IdentityOutcome.CONFIRM_BY_CODE:
+        return Outcome.CONFIRM_BY_CODE
+    return _username_send(request, check)
+
+
+def username_code_submit(request: HttpRequest, *, code: str) -> Outcome:
+    """Forgot username while the loan is paused: the code sent to the contact on record."""
+    check = identity_code_check(
+        request, purpose=PURPOSE, step=USERNAME_STEP, code=code, ip_group=CODE_LIMIT_GROUP
+    )
+    return _username_send(request, check)
+
+
+def identity_code_waiting(request: HttpRequest, *, password: bool) -> bool:
+    """True while the code of a paused check can still be entered on that page."""
+    step = PASSWORD_STEP if password else USERNAME_STEP
+    return identity_code_pending(request, purpose=PURPOSE, step=step)
+
+
+def _username_send(request: HttpRequest, check: IdentityCheck) -> Outcome:
     if check.outcome == IdentityOutcome.LIMITED:
         return Outcome.LIMITED
     if not check.verified:
@@ -158,13 +196,35 @@ def password_recovery_start(
 ) -> Outcome:
     """Step 1: username plus identity. DONE starts a recovery state in a new session key."""
     Recovery.clear(request)
+    request.session.pop(PAUSED_USERNAME_KEY, None)
     check = identity_check(
         tin_last4=tin_last4,
         birth_date=birth_date,
         reference=reference,
         request=request,
         ip_group=IDENTITY_LIMIT_GROUP,
+        confirm_purpose=PURPOSE,
+        confirm_step=PASSWORD_STEP,
     )
+    if check.outcome == IdentityOutcome.CONFIRM_BY_CODE:
+        request.session[PAUSED_USERNAME_KEY] = username
+        return Outcome.CONFIRM_BY_CODE
+    return _recovery_begin(request, check, username)
+
+
+def password_code_submit(request: HttpRequest, *, code: str) -> Outcome:
+    """Forgot password while the loan is paused: the code sent to the contact on record, then
+    the username typed with the details is checked as it would have been at once."""
+    check = identity_code_check(
+        request, purpose=PURPOSE, step=PASSWORD_STEP, code=code, ip_group=CODE_LIMIT_GROUP
+    )
+    username = str(request.session.get(PAUSED_USERNAME_KEY, ""))
+    if check.verified:
+        request.session.pop(PAUSED_USERNAME_KEY, None)
+    return _recovery_begin(request, check, username)
+
+
+def _recovery_begin(request: HttpRequest, check: IdentityCheck, username: str) -> Outcome:
     if check.outcome == IdentityOutcome.LIMITED:
         return Outcome.LIMITED
     user = _online_user(check.customer) if check.verified else None

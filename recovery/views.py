@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.conf import portal
@@ -23,7 +24,14 @@ from recovery.forms import (
     NewPasswordForm,
     PasswordRecoveryForm,
 )
-from security.codes import Channel, CodeCooldown, CodeDeliveryError, mask_email, mask_phone
+from security.codes import (
+    Channel,
+    CodeCooldown,
+    CodeDeliveryError,
+    CodeSendLimited,
+    mask_email,
+    mask_phone,
+)
 from security.ratelimits import ip_limit_reached, too_many_attempts
 
 _NOT_ME_INVALID_STATUS = {TokenStatus.INVALID: 404, TokenStatus.EXPIRED: 410, TokenStatus.USED: 410}
@@ -77,6 +85,7 @@ WRONG_CODE = (
     "That security code is not right, or it has expired. Check it and try again, "
     "or send a new code."
 )
+PAUSED_WRONG_CODE = "That security code is not right. Check it and try again."
 STARTED_OVER = "For your security, please start again."
 LOCKED = (
     "Online access is temporarily locked. For your security, online access to this account is "
@@ -103,7 +112,7 @@ def _signed_out_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
 
 def _identity_refused(
-    request: HttpRequest, template: str, form: IdentityForm, outcome: Outcome
+    request: HttpRequest, template: str, form: forms.Form, outcome: Outcome
 ) -> HttpResponse:
     phone = portal.support_phone
     if outcome == Outcome.LIMITED:
@@ -121,12 +130,66 @@ def forgot_username(request: HttpRequest) -> HttpResponse:
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         outcome = recovery.username_recover(request, **form.cleaned_data)
-        if outcome == Outcome.DONE:
-            return redirect("recovery:username_sent")
-        if outcome == Outcome.NO_ACCOUNT:
-            return render(request, "recovery/no_account.html")
-        return _identity_refused(request, template, form, outcome)
+        if outcome == Outcome.CONFIRM_BY_CODE:
+            return redirect("recovery:username_identity_code")
+        return _username_answered(request, template, form, outcome)
     return render(request, template, {"form": form})
+
+
+def _username_answered(
+    request: HttpRequest, template: str, form: forms.Form, outcome: Outcome
+) -> HttpResponse:
+    if outcome == Outcome.DONE:
+        return redirect("recovery:username_sent")
+    if outcome == Outcome.NO_ACCOUNT:
+        return render(request, "recovery/no_account.html")
+    return _identity_refused(request, template, form, outcome)
+
+
+def _identity_code_page(
+    request: HttpRequest,
+    *,
+    password: bool,
+    answered: Callable[[HttpRequest, str, forms.Form, Outcome], HttpResponse],
+) -> HttpResponse:
+    """The code of a paused identity check (security.identity_check), for Forgot username? or
+    Forgot password?; the page reads the same whether the details were right or not."""
+    start = "recovery:forgot_password" if password else "recovery:forgot_username"
+    if not recovery.identity_code_waiting(request, password=password):
+        return redirect(start)
+    template = "recovery/identity_code.html"
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        if password:
+            outcome = recovery.password_code_submit(request, code=code)
+        else:
+            outcome = recovery.username_code_submit(request, code=code)
+        if outcome == Outcome.LIMITED:
+            return too_many_attempts(request)
+        if outcome == Outcome.MISMATCH and recovery.identity_code_waiting(
+            request, password=password
+        ):
+            form.add_error("code", PAUSED_WRONG_CODE)
+        elif outcome == Outcome.MISMATCH:
+            # The code was entered wrong too often or expired, or was right but the username
+            # was not: one message for all of them.
+            messages.error(request, NOT_VERIFIED.format(phone=portal.support_phone))
+            return redirect(start)
+        else:
+            return answered(request, template, form, outcome)
+    context = {
+        "form": form,
+        "code_minutes": max(1, portal.code_ttl_seconds // 60),
+        "start_url": reverse(start),
+    }
+    return render(request, template, context)
+
+
+@_signed_out_only
+@require_http_methods(["GET", "POST"])
+def username_identity_code(request: HttpRequest) -> HttpResponse:
+    return _identity_code_page(request, password=False, answered=_username_answered)
 
 
 @_signed_out_only
@@ -146,12 +209,26 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
     form = PasswordRecoveryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         outcome = recovery.password_recovery_start(request, **form.cleaned_data)
-        if outcome == Outcome.DONE:
-            return redirect("recovery:password_channel")
-        if outcome == Outcome.HELD:
-            return render(request, "recovery/held.html", status=403)
-        return _identity_refused(request, template, form, outcome)
+        if outcome == Outcome.CONFIRM_BY_CODE:
+            return redirect("recovery:password_identity_code")
+        return _password_answered(request, template, form, outcome)
     return render(request, template, {"form": form})
+
+
+def _password_answered(
+    request: HttpRequest, template: str, form: forms.Form, outcome: Outcome
+) -> HttpResponse:
+    if outcome == Outcome.DONE:
+        return redirect("recovery:password_channel")
+    if outcome == Outcome.HELD:
+        return render(request, "recovery/held.html", status=403)
+    return _identity_refused(request, template, form, outcome)
+
+
+@_signed_out_only
+@require_http_methods(["GET", "POST"])
+def password_identity_code(request: HttpRequest) -> HttpResponse:
+    return _identity_code_page(request, password=True, answered=_password_answered)
 
 
 def _recovery_step(
@@ -196,6 +273,9 @@ def _send_code(
         form.add_error(
             None, f"A code was just sent. You can ask for a new one in {wait.seconds_left} seconds."
         )
+        return None
+    except CodeSendLimited as limited:
+        form.add_error(None, limited.message)
         return None
     except CodeDeliveryError:
         form.add_error(

@@ -8,6 +8,11 @@ account yet; such a code goes to the contact on the customer's record. A code is
 PORTAL_CODE_TTL_SECONDS, used at most once (a conditional UPDATE claims it, so two parallel
 submissions cannot both pass), void after PORTAL_CODE_MAX_ATTEMPTS wrong entries and void once a
 newer code of the same flow has been sent.
+
+Every send, whatever the flow, passes three limits besides the flow's own resend interval, so no
+page can be used to pump email or text messages: one address gets at most one code per
+PORTAL_CODE_RESEND_SECONDS, one owner at most PORTAL_CODE_MAX_PER_HOUR codes per rolling hour,
+and one client IP at most PORTAL_CODE_SEND_IP_RATE.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -28,11 +34,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts import fields
 from accounts.models import Customer
 from portal.conf import portal
 from security.events import record_event
-from security.models import SENT_CHANNELS, Channel, SecurityCode, SecurityEvent
+from security.models import SENT_CHANNELS, Channel, CodeDestination, SecurityCode, SecurityEvent
 from security.outgoing import email_queue, sms_queue
+from security.ratelimits import ip_limit_reached
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -41,12 +49,16 @@ if TYPE_CHECKING:
 CODE_DIGITS = 6
 _CODE_PATTERN = re.compile(r"^[0-9]{6}$")
 _HMAC_SALT = "security.codes.SecurityCode"
+_DESTINATION_SALT = "security.codes.CodeDestination"
+SEND_IP_GROUP = "codes:send"  # every code sent, all flows together, per client IP
 
 __all__ = [
     "SENT_CHANNELS",
     "Channel",
     "CodeCooldown",
     "CodeDeliveryError",
+    "CodeSendLimited",
+    "CodeSendRefused",
     "channel_choice_label",
     "channels_on_file",
     "code_check",
@@ -59,12 +71,31 @@ __all__ = [
 ]
 
 
-class CodeCooldown(Exception):
-    """A code of this flow was sent moments ago; the customer may ask again later."""
+class CodeSendRefused(Exception):
+    """No code was sent because a limit on sending says not now (nothing changed)."""
+
+
+class CodeCooldown(CodeSendRefused):
+    """A code of this flow, or to this address, was sent moments ago; the customer may ask again
+    in `seconds_left` seconds."""
 
     def __init__(self, seconds_left: int) -> None:
         super().__init__(f"a new code can be sent in {seconds_left} seconds")
         self.seconds_left = seconds_left
+
+
+class CodeSendLimited(CodeSendRefused):
+    """The owner's hourly number of codes, or the client IP's, is used up: try again later."""
+
+    MESSAGE = (
+        "We have sent as many security codes as we can for now. For your security, please try "
+        "again later, or call us at {phone}."
+    )
+
+    @property
+    def message(self) -> str:
+        """What the page says next to the form (one wording for every flow)."""
+        return self.MESSAGE.format(phone=portal.support_phone)
 
 
 class CodeDeliveryError(Exception):
@@ -96,6 +127,27 @@ class _Owner:
         """Serialises this owner's sends on its row (inside the caller's transaction)."""
         model = Customer if isinstance(self.record, Customer) else get_user_model()
         model.objects.select_for_update().filter(pk=self.record.pk).first()
+
+
+def _cooldown_check(sent_at: Any, now: Any) -> None:
+    """Raises CodeCooldown when `sent_at` is less than the resend interval before `now`."""
+    elapsed = (now - sent_at).total_seconds()
+    if elapsed < portal.code_resend_seconds:
+        raise CodeCooldown(max(1, math.ceil(portal.code_resend_seconds - elapsed)))
+
+
+def _destination_key(channel: Channel, destination: str) -> str:
+    """The key of an address in CodeDestination: an HMAC of its normal form (an email address in
+    lower case; a phone number in E.164), so "Dana@Example.com" and "dana@example.com", or
+    "(201) 555-0123" and "+12015550123", are one address."""
+    if channel == Channel.EMAIL:
+        normal = destination.strip().lower()
+    else:
+        try:
+            normal = fields.mobile_phone(destination)
+        except ValidationError:
+            normal = "+" + re.sub(r"\D", "", destination)
+    return salted_hmac(_DESTINATION_SALT, f"{channel}|{normal}", algorithm="sha256").hexdigest()
 
 
 def _digest(*, owner: str, purpose: str, flow_id: str, code: str) -> str:
@@ -180,9 +232,12 @@ def code_send(
 
     The code belongs to `user`, or to `customer` (enrollment: no online account exists yet);
     without `destination` it goes to their address on file for `channel`. Raises CodeCooldown
-    when the previous code of this flow went out less than PORTAL_CODE_RESEND_SECONDS ago,
-    CodeDeliveryError when there is no address on file for the channel. Sends of one owner are
-    serialised on its row, so parallel requests cannot slip past the cool-down. The code, its
+    when the previous code of this flow, or any code to this address (compared normalised), went
+    out less than PORTAL_CODE_RESEND_SECONDS ago; CodeSendLimited when the owner was sent
+    PORTAL_CODE_MAX_PER_HOUR codes in the last hour or, with `request`, the client IP has used up
+    PORTAL_CODE_SEND_IP_RATE; CodeDeliveryError when there is no address on file for the
+    channel. Sends of one owner are serialised on its row and sends to one address on its
+    CodeDestination row, so parallel requests cannot slip past any of these. The code, its
     message, the voiding of every earlier code of the flow and CODE_SENT are one transaction;
     the message goes out after the commit, from the worker (a provider's failure is retried
     there, not shown to this request).
@@ -205,9 +260,25 @@ def code_send(
             .first()
         )
         if last is not None:
-            elapsed = (now - last.created_at).total_seconds()
-            if elapsed < portal.code_resend_seconds:
-                raise CodeCooldown(max(1, math.ceil(portal.code_resend_seconds - elapsed)))
+            _cooldown_check(last.created_at, now)
+        if (
+            SecurityCode.objects.filter(
+                **owner.rows, created_at__gt=now - timedelta(hours=1)
+            ).count()
+            >= portal.code_max_per_hour
+        ):
+            raise CodeSendLimited("this owner's codes for the hour are used up")
+        sent_there, _ = CodeDestination.objects.select_for_update().get_or_create(
+            destination_key=_destination_key(channel, destination),
+            defaults={"last_sent_at": now - timedelta(seconds=portal.code_resend_seconds)},
+        )
+        _cooldown_check(sent_there.last_sent_at, now)
+        # Last, so that only sends every other limit allows count against the client IP.
+        if request is not None and ip_limit_reached(
+            request, SEND_IP_GROUP, portal.code_send_ip_rate
+        ):
+            raise CodeSendLimited("this client IP's codes are used up")
+        CodeDestination.objects.filter(pk=sent_there.pk).update(last_sent_at=now)
         row = SecurityCode.objects.create(
             user=user,
             customer=customer if user is None else None,

@@ -175,6 +175,19 @@ class SecurityCode(models.Model):
         ]
 
 
+class CodeDestination(models.Model):
+    """When a security code last went to one email address or phone number, whichever flow or
+    owner asked for it (security.codes.code_send).
+
+    Keyed by an HMAC of the normalised address, so the table names no one. code_send locks the
+    row for the send, so parallel sends to one address from different flows or owners queue
+    here and the resend interval holds between them too.
+    """
+
+    destination_key = models.CharField(max_length=64, unique=True)
+    last_sent_at = models.DateTimeField()
+
+
 class OutgoingMessage(models.Model):
     """An email or text message on its way out: written in the transaction of the change it
     tells about and delivered after the commit by the worker (security.outgoing), never inside
@@ -283,6 +296,7 @@ class SecurityEvent(AppendOnlyModel):
         ENROLLED = "enrolled", "Enrolled"
         VERIFY_FAILED = "verify_failed", "Identity verification failed"
         VERIFY_LIMITED = "verify_limited", "Identity verification refused (too many attempts)"
+        VERIFY_BY_CODE = "verify_by_code", "Identity verified by a code to the contact on record"
         LOGIN_SUCCEEDED = "login_ok", "Logged in"
         LOGIN_FAILED = "login_failed", "Wrong username or password"
         LOCKED = "locked", "Online access locked"

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.conf import portal
-from security.codes import Channel, code_cooldown_left, code_live
+from security.codes import Channel, CodeSendLimited, code_cooldown_left, code_live
 from security.device_forms import DeviceChoice, RegisterDeviceForm
 from security.events import record_event
 from security.models import SecurityEvent
@@ -194,6 +194,8 @@ def send_code(request: HttpRequest) -> HttpResponse:
             request,
             f"We just sent you a code. You can ask for a new one in {wait.seconds_left} seconds.",
         )
+    except CodeSendLimited as limited:
+        messages.error(request, limited.message)
     except flow.CodeDeliveryError:
         messages.error(
             request,

@@ -131,10 +131,13 @@ def make_customer(db: Any) -> Any:
         first_name: str = "Dana",
         last_name: str = "Rivera",
         email: str | None = None,
-        mobile_phone: str = "+12015550123",
+        mobile_phone: str | None = None,
         loans: int = 1,
     ) -> Customer:
         n = next(_counter)
+        # Each customer a number of their own (in the 555-01xx range kept for fiction): codes
+        # to one number wait out the resend interval, whoever asks (security.codes).
+        mobile_phone = f"+12015550{100 + n % 100}" if mobile_phone is None else mobile_phone
         customer = Customer.objects.create(
             customer_number=f"C{n}",
             first_name=first_name,

@@ -41,6 +41,8 @@ def test_takeover_attempt_fails_the_code_goes_only_to_the_contact_on_record(
     client, wizard, customer, mailoutbox, sms_outbox, settings
 ):
     settings.PORTAL_CODE_RESEND_SECONDS = 0
+    customer.mobile_phone = "+12015550123"  # not the intruder's last 4 digits, whatever the factory
+    customer.save()
     wizard.verify()
     wizard.vehicles()
     # The intruder types their own contact details into step 3 (as the old form asked for).
@@ -145,7 +147,7 @@ def test_the_page_shows_both_contacts_on_record_masked_email_first(client, wizar
     ) in page
     assert (
         '<input type="radio" name="channel" id="channel-sms" value="sms">'
-        '<label for="channel-sms">Text message to (***) ***-0123</label>'
+        f'<label for="channel-sms">Text message to (***) ***-{customer.mobile_phone[-4:]}</label>'
     ) in page
     assert ">Send code</button>" in page
     assert "electronic messages we send you" in page  # the E-SIGN demonstration, said plainly
@@ -159,8 +161,9 @@ def test_the_code_goes_by_text_message_when_the_customer_chooses_it(
     code = wizard.send_code("sms")
     assert [to for to, _ in sms_outbox] == [customer.mobile_phone] and mailoutbox == []
     page = client.get("/enroll/confirm/").content.decode()
-    assert "We sent a 6-digit code by text message to (***) ***-0123." in page
-    assert "We sent it by text message to (***) ***-0123." in page
+    masked = f"(***) ***-{customer.mobile_phone[-4:]}"
+    assert f"We sent a 6-digit code by text message to {masked}." in page
+    assert f"We sent it by text message to {masked}." in page
     assert 'id="channel-sms" value="sms" checked' in page
     assert ">Send a new code</button>" in page
     assert 'autocomplete="one-time-code"' in page

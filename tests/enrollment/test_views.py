@@ -134,14 +134,14 @@ def test_vin_with_a_bad_check_digit_is_refused_before_it_counts_as_an_attempt(
     wizard.verify(reference=vin)
 
 
-def test_fourth_attempt_on_the_same_account_is_refused_even_with_correct_data(client, customer):
+def test_after_three_failures_on_an_account_even_correct_data_needs_a_code(client, customer):
+    """The loan is paused: no wizard starts on the details alone (tests/enrollment/
+    test_paused_loan.py: the code to the contact on record lets the customer through)."""
     for _ in range(3):
         response = client.post("/enroll/", identity_data(customer, tin_last4="0000"))
         assert NOT_VERIFIED in response.content.decode()
     response = client.post("/enroll/", identity_data(customer))
-    assert response.status_code == 429
-    page = response.content.decode().lower()
-    assert "too many attempts" in page and "try again later" in page
+    assert response.status_code == 302 and response["Location"] == "/enroll/code/"
     assert SESSION_KEY not in client.session
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.VERIFY_LIMITED).count() == 1
 
@@ -162,9 +162,10 @@ def test_failure_limit_resets_after_the_24_hour_window(client, customer):
     with time_machine.travel(start, tick=False):
         for _ in range(3):
             client.post("/enroll/", identity_data(customer, tin_last4="0000"))
-        assert client.post("/enroll/", identity_data(customer)).status_code == 429
+        paused = client.post("/enroll/", identity_data(customer))
+        assert paused["Location"] == "/enroll/code/"
     with time_machine.travel(start + timedelta(hours=24, seconds=1), tick=False):
-        assert client.post("/enroll/", identity_data(customer)).status_code == 302
+        assert client.post("/enroll/", identity_data(customer))["Location"] == "/enroll/vehicles/"
 
 
 def test_per_ip_limit_refuses_further_attempts_from_that_address(
@@ -233,6 +234,7 @@ def test_identity_data_never_reaches_the_session_urls_or_hidden_fields(client, w
         "profile",
         "consented",
         "channel",
+        "contact_proven",
     }
     assert state["customer_id"] == customer.pk
     responses += [client.get("/enroll/vehicles/"), wizard.vehicles()]

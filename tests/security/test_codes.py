@@ -172,11 +172,13 @@ def test_resend_within_the_cooldown_is_refused(make_user):
     assert len(mail.outbox) == 2
 
 
-def test_cooldown_is_per_flow(make_user):
+def test_the_flow_cooldown_is_per_flow_and_the_address_has_its_own(make_user, sms_outbox):
     user = make_user()
     _send(user, flow_id="a")
-    _send(user, flow_id="b")
-    assert len(mail.outbox) == 2
+    _send(user, flow_id="b", channel="sms")  # another flow, another address: sent
+    with pytest.raises(CodeCooldown):
+        _send(user, flow_id="c")  # another flow, but the address of flow a
+    assert len(mail.outbox) == 1 and len(sms_outbox) == 1
 
 
 def test_a_provider_failure_is_not_the_requests_business(make_user, settings):

@@ -75,7 +75,7 @@ def test_step_up_page_says_why_and_asks_a_question_and_a_code(client, user):
     assert re.search(r'<label for="id_code">Security code', html)
     assert 'autocomplete="one-time-code"' in html
     assert "Email to c***@example.com" in html
-    assert "Text message to (***) ***-0123" in html
+    assert f"Text message to (***) ***-{user.mobile_phone[-4:]}" in html
     assert "Authenticator app" not in html
     assert ">Send code</button>" in html
 

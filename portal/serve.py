@@ -97,6 +97,16 @@ def metrics_dir_prepare(path: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
+@dataclass(frozen=True)
+class MetricsDirPrepare:
+    """gunicorn's on_starting hook (a value, so two settings built alike compare equal)."""
+
+    path: Path
+
+    def __call__(self, server: object) -> None:
+        metrics_dir_prepare(self.path)
+
+
 def _child_exit(server: object, worker: Any) -> None:
     from prometheus_client import multiprocess
 
@@ -127,7 +137,7 @@ def gunicorn_settings(options: ServerOptions) -> dict[str, object]:
         "access_log_format": ACCESS_LOG_FORMAT,
         "logger_class": "portal.access_log.RedactingLogger",
         "control_socket_disable": True,
-        "on_starting": lambda server: metrics_dir_prepare(options.metrics_dir),
+        "on_starting": MetricsDirPrepare(options.metrics_dir),
         "child_exit": _child_exit,
     }
 

@@ -1,7 +1,8 @@
 """Deleting the security rows that have served their purpose.
 
 Each kind of row has its own rule for when it is dead, so that nothing the portal still needs
-is lost: a code is kept a day after it was sent (the send limits count recent codes), a link
+is lost: a code and the record of the last code sent to an address are kept a day (the send limits
+count recent ones), a link
 token until it expires, an identity-check counter until its window ends, and a username's lock
 row once it holds no lock, no hold and no failure newer than a day (which also forgets the rows
 made-up usernames leave behind). Events and staff audit entries follow their own retention
@@ -17,7 +18,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.conf import portal
-from security.models import ActionToken, IdentityVerificationThrottle, SecurityCode, SignInLock
+from security.models import (
+    ActionToken,
+    CodeDestination,
+    IdentityVerificationThrottle,
+    SecurityCode,
+    SignInLock,
+)
 
 # Long enough for every limit that counts recent sends (the longest counts one hour).
 CODE_KEPT_FOR = timedelta(days=1)
@@ -33,6 +40,8 @@ def expired_rows_purge(*, now: datetime | None = None) -> dict[str, int]:
     codes, _ = SecurityCode.objects.filter(
         created_at__lt=now - CODE_KEPT_FOR, expires_at__lt=now
     ).delete()
+    # An address's last send matters only for the resend interval (seconds); keep a day.
+    destinations, _ = CodeDestination.objects.filter(last_sent_at__lt=now - CODE_KEPT_FOR).delete()
     tokens, _ = ActionToken.objects.filter(expires_at__lt=now).delete()
     throttles, _ = IdentityVerificationThrottle.objects.filter(
         window_started_at__lt=now - timedelta(seconds=portal.verify_window_seconds)
@@ -44,6 +53,7 @@ def expired_rows_purge(*, now: datetime | None = None) -> dict[str, int]:
     )
     return {
         "security codes": codes,
+        "code addresses": destinations,
         "link tokens": tokens,
         "identity-check counters": throttles,
         "idle lock rows": locks,

@@ -12,7 +12,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from security.lockout import username_key
-from security.models import ActionToken, IdentityVerificationThrottle, SecurityCode, SignInLock
+from security.models import (
+    ActionToken,
+    CodeDestination,
+    IdentityVerificationThrottle,
+    SecurityCode,
+    SignInLock,
+)
 from security.purge import expired_rows_purge
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +49,15 @@ def test_codes_go_a_day_after_they_were_sent(make_user):
     remaining = set(SecurityCode.objects.values_list("pk", flat=True))
     assert remaining == {expired_today.pk, live.pk}
     assert old.pk not in remaining
+
+
+def test_an_address_is_forgotten_a_day_after_its_last_code():
+    now = timezone.now()
+    CodeDestination.objects.create(destination_key="old", last_sent_at=now - timedelta(days=2))
+    CodeDestination.objects.create(destination_key="recent", last_sent_at=now - timedelta(hours=3))
+
+    assert expired_rows_purge()["code addresses"] == 1
+    assert list(CodeDestination.objects.values_list("destination_key", flat=True)) == ["recent"]
 
 
 def test_link_tokens_go_once_expired(make_user):
@@ -122,6 +137,12 @@ def test_the_daily_command_reports_every_kind(make_user):
 
     lines = out.getvalue().splitlines()
     assert "Deleted 1 expired security codes." in lines
-    for kind in ("link tokens", "identity-check counters", "idle lock rows", "sessions"):
+    for kind in (
+        "code addresses",
+        "link tokens",
+        "identity-check counters",
+        "idle lock rows",
+        "sessions",
+    ):
         assert f"Deleted 0 expired {kind}." in lines
     assert lines[-1].startswith("Deleted 0 security events and 0 staff audit entries")

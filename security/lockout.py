@@ -270,6 +270,10 @@ class LockNotice:
     held: bool = False
 
     @property
+    def headline(self) -> str:
+        return "Online access is locked" if self.held else "Online access is temporarily locked"
+
+    @property
     def paused(self) -> str:
         if self.held:
             return _HELD
@@ -298,7 +302,7 @@ class LockNotice:
         return cast(SafeString, self._next_steps(format_html, link))
 
     def __str__(self) -> str:
-        return f"{self.paused} {self.next_steps}"
+        return f"{self.headline}. {self.paused} {self.next_steps}"
 
 
 def lock_notice(counter: Counter) -> LockNotice:

@@ -29,7 +29,6 @@ from signin.forms import LoginForm, StepUpAction, StepUpForm
 if TYPE_CHECKING:
     from accounts.models import User
 
-LOCKED_MESSAGE = "Online access is temporarily locked"
 WRONG_MESSAGE = "The username or password you entered is not right. Please try again."
 DISABLED_MESSAGE = "Online access to this account is turned off. Please call us to turn it back on."
 
@@ -89,7 +88,6 @@ def _login_page(
             "form": form,
             "problem": problem,
             "wrong_message": WRONG_MESSAGE,
-            "locked_message": LOCKED_MESSAGE,
             "lock": lock,
             "disabled_message": DISABLED_MESSAGE,
             "forgot_username_url": reverse("recovery:forgot_username"),

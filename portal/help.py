@@ -369,7 +369,7 @@ SECTIONS: list[Section] = [
                             "repeated wrong tries lock online access for a while.",
                             "We email you when something important changes, such as a new "
                             "registered device or a new password.",
-                            "My Online Profile > Sign-in activity lists recent log-ins and "
+                            "My Online Profile > Log-in activity lists recent log-ins and "
                             "failed tries, so you can spot anything odd.",
                         ],
                     ),

@@ -96,8 +96,8 @@ class StepUpForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.action = StepUpAction.CONTINUE
-        if self.is_bound and self.data.get("action") == StepUpAction.SEND:
-            self.action = StepUpAction.SEND
+        if needs_code and self.is_bound and self.data.get("action") == StepUpAction.SEND:
+            self.action = StepUpAction.SEND  # (no code asked: there is nothing to send)
         if needs_answer:
             self.fields["answer"].label = question
         else:

@@ -124,7 +124,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
         return redirect("signin:register_device")
     form = _step_up_form(login_flow, user, request.POST if request.method == "POST" else None)
     sent = ""
-    if request.method == "POST" and form.action is StepUpAction.SEND and "code" in form.fields:
+    if request.method == "POST" and form.action is StepUpAction.SEND:
         if ip_limit_reached(request, flow.SEND_LIMIT_GROUP, portal.login_ip_rate):
             return too_many_attempts(request)
         if form.is_valid():

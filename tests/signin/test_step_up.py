@@ -271,6 +271,26 @@ def test_one_form_with_two_buttons_and_a_code_field_for_backup_codes(client, use
     assert html.index('value="continue"') < html.index('value="send"')
 
 
+def test_with_one_contact_on_file_there_is_no_choice_to_make(client, make_user):
+    user = make_user(mobile_phone="")
+    html = start(client, user).content.decode()
+    assert 'name="channel"' not in html
+    assert "We will send the code by email to c***@example.com." in html
+    sent = client.post("/login/verify/", {"action": "send"}).content.decode()
+    assert "We sent a security code (email to c***@example.com)" in sent
+    assert verify(client, answer=asked_answer(client), code=last_code())["Location"] == (
+        "/login/device/"
+    )
+
+
+def test_send_without_a_code_to_send_checks_nothing_and_asks_for_the_answer(client, user, settings):
+    settings.PORTAL_STEP_UP_POLICY = "question"
+    start(client, user)
+    response = client.post("/login/verify/", {"action": "send", "channel": "email"})
+    assert response.status_code == 200 and "Enter your answer." in response.content.decode()
+    assert not [m for m in mail.outbox if "security code" in m.subject]
+
+
 def test_wrong_answer_and_code_are_shown_on_their_fields_with_a_summary(client, user):
     start(client, user)
     send_code(client)

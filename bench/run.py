@@ -289,8 +289,8 @@ def login_step_up(seed: dict[str, Any], outbox: Path):
         page = browser.get("/login/verify/", step="GET step-up")
         sent_at = time.time() - 1
         browser.post(
-            "/login/verify/send/",
-            {"csrfmiddlewaretoken": page.csrf(), "channel": "email"},
+            "/login/verify/",
+            {"csrfmiddlewaretoken": page.csrf(), "action": "send", "channel": "email"},
             step="POST send code",
         )
         answered_at = time.time()

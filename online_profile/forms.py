@@ -17,6 +17,7 @@ from django.http import QueryDict
 
 from accounts import fields
 from accounts.forms import IdentityForm
+from security import two_step
 from security.challenge import (
     MIN_ANSWER_LENGTH,
     QUESTIONS,
@@ -247,6 +248,18 @@ class AppCodeForm(forms.Form):
         help_text="The 6-digit code the app shows now.",
         widget=_CodeInput(),
     )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_code(self) -> str:
+        # After wrong codes django-otp refuses every code for a few seconds, the right one too:
+        # say how long to wait instead of checking (and calling a right code wrong).
+        wait = two_step.totp_wait_seconds(user=self.user, pending=True)
+        if wait:
+            raise ValidationError(two_step.totp_wait_message(wait))
+        return str(self.cleaned_data["code"])
 
 
 class ReauthForm(forms.Form):

@@ -333,7 +333,7 @@ def two_step_app(request: HttpRequest) -> HttpResponse:
     pending = two_step.totp_pending_device(user)
     if pending is None:
         return redirect("profile:two_step")
-    form = AppCodeForm(request.POST or None)
+    form = AppCodeForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         if flow.profile_app_confirm(user=user, code=form.cleaned_data["code"], request=request):
             messages.success(

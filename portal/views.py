@@ -24,6 +24,7 @@ from portal.conf import portal
 from portal.context_processors import lender
 from portal.help import search_faq
 from portal.request_log import request_id_of
+from security.lockout import LockNotice
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ def security_center(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def contact(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/contact.html", {"lockout_minutes": portal.lockout_seconds // 60})
+    # A lock in general: how long it lasts (PORTAL_LOCKOUT_SECONDS) and what to do.
+    return render(request, "portal/contact.html", {"lock": LockNotice()})
 
 
 @never_cache

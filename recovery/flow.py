@@ -43,6 +43,7 @@ from security.identity_check import (
 )
 from security.lockout import (
     Counter,
+    LockNotice,
     attempt_failed,
     attempt_reserve,
     attempt_succeeded,
@@ -51,6 +52,7 @@ from security.lockout import (
     failures_clear,
     hold_active,
     hold_place,
+    lock_notice,
     normalize_username,
 )
 from security.models import ActionToken, HoldReason, SecurityCode, SecurityEvent
@@ -131,6 +133,11 @@ def _counter(user: User) -> Counter:
     """Recovery codes count on the username's sign-in counter, with passwords, challenge answers
     and step-up codes (recovery has no registered device to count on)."""
     return counter_for(username=user.get_username())
+
+
+def recovery_lock_notice(user: User) -> LockNotice:
+    """What recovery says when the username's lock refuses it (the lock page's wording)."""
+    return lock_notice(_counter(user))
 
 
 def _online_user(customer: Customer | None) -> User | None:

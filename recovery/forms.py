@@ -58,7 +58,8 @@ class ChannelForm(forms.Form):
         ]
         field = cast(forms.TypedChoiceField, self.fields["channel"])
         field.choices = choices
-        if len(choices) == 1:
+        if choices:
+            # The first contact on file is chosen already, so Tab and Send code just work.
             field.initial = choices[0][0]
 
 

@@ -87,11 +87,6 @@ WRONG_CODE = (
 )
 PAUSED_WRONG_CODE = "That security code is not right. Check it and try again."
 STARTED_OVER = "For your security, please start again."
-LOCKED = (
-    "Online access is temporarily locked. For your security, online access to this account is "
-    "paused for a while after several unsuccessful attempts. Please try again later, or call us "
-    "at {phone}."
-)
 CODES_USED_UP = (
     "We have sent as many security codes as we can for this request. Enter the last code we "
     "sent, or start again later, or call us at {phone}."
@@ -267,6 +262,7 @@ def _send_code(
     request: HttpRequest, state: Recovery, user: Any, channel: Channel, form: forms.Form
 ) -> HttpResponse | None:
     """Sends the code and redirects to the code page; None when the form shows why not."""
+    first = state.stage is Stage.VERIFIED  # no code of this recovery was sent yet
     try:
         outcome = recovery.recovery_code_send(request, state, user=user, channel=channel)
     except CodeCooldown as wait:
@@ -287,13 +283,26 @@ def _send_code(
     if outcome == Outcome.LIMITED:
         return too_many_attempts(request)
     if outcome == Outcome.LOCKED:
-        form.add_error(None, LOCKED.format(phone=portal.support_phone))
+        form.add_error(None, str(recovery.recovery_lock_notice(user)))
         return None
     if outcome == Outcome.CODES_USED_UP:
         form.add_error(None, CODES_USED_UP.format(phone=portal.support_phone))
         return None
-    messages.success(request, "We sent you a new security code.")
+    where = _where(user, channel)
+    messages.success(
+        request,
+        f"We sent a code {where}."
+        if first
+        else f"We sent a new code {where}. Only the newest code works.",
+    )
     return redirect("recovery:password_code")
+
+
+def _where(user: Any, channel: Channel | None) -> str:
+    """Where the code went, masked: "by email to d***@example.com"."""
+    if channel is Channel.EMAIL:
+        return f"by email to {mask_email(user.email)}"
+    return f"by text message to {mask_phone(user.mobile_phone)}"
 
 
 @_recovery_step(Stage.CODE_SENT)
@@ -308,18 +317,15 @@ def password_code(request: HttpRequest, state: Recovery, user: Any) -> HttpRespo
         if outcome == Outcome.LIMITED:
             return too_many_attempts(request)
         if outcome == Outcome.LOCKED:
-            form.add_error(None, LOCKED.format(phone=portal.support_phone))
+            form.add_error(None, str(recovery.recovery_lock_notice(user)))
         else:
             form.add_error("code", WRONG_CODE)
-    by_email = state.channel is Channel.EMAIL
-    destination = mask_email(user.email) if by_email else mask_phone(user.mobile_phone)
     return render(
         request,
         "recovery/enter_code.html",
         {
             "form": form,
-            "destination": destination,
-            "by_email": by_email,
+            "where": _where(user, state.channel),
             "minutes": max(1, portal.code_ttl_seconds // 60),
         },
     )
@@ -354,7 +360,7 @@ def password_new(request: HttpRequest, state: Recovery, user: Any) -> HttpRespon
             return render(request, "recovery/held.html", status=403)
         messages.success(
             request,
-            "Your password has been reset, and every other session has been signed out. "
+            "Your password has been reset, and every other session has been logged out. "
             "Log in with your new password.",
         )
         return redirect("signin:login")

@@ -28,15 +28,19 @@ code that writes SignInLock or a device's counter columns.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.db.models import Exists, F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from portal.conf import portal
 from security.events import record_event
@@ -187,7 +191,9 @@ def attempt_failed(
             )
         locked = locked_now or _is_locked(counter, now)
     if locked_now and user is not None:
-        notify(user=user, kind="lockout", request=request, context={"until": until})
+        notify(
+            user=user, kind="lockout", request=request, context={"lock": LockNotice(until=until)}
+        )
     return locked
 
 
@@ -216,6 +222,107 @@ def attempts_reset(counter: Counter, **device_changes: object) -> bool:
 
 def counter_locked(counter: Counter) -> bool:
     return _is_locked(counter, timezone.now())
+
+
+# --- What the customer is told --------------------------------------------------------------------
+def lock_duration_text() -> str:
+    """PORTAL_LOCKOUT_SECONDS in words: "30 minutes", "1 hour", "90 minutes"."""
+    minutes = max(1, round(portal.lockout_seconds / 60))
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def local_time_text(moment: datetime, *, now: datetime | None = None) -> str:
+    """A moment as the customer reads it, in the portal's time zone (TIME_ZONE) with the zone's
+    abbreviation: "3:45 PM EST", with the date when it is not today there."""
+    zone = timezone.get_default_timezone()
+    local = timezone.localtime(moment, zone)
+    today = timezone.localtime(now or timezone.now(), zone).date()
+    text = date_format(local, "g:i A T")
+    return text if local.date() == today else f"{text} on {date_format(local, 'l, F j')}"
+
+
+_PAUSED = (
+    "For your security, online access to this account is paused for {duration} after "
+    "{attempts} unsuccessful attempts in a row (a wrong password, challenge answer or security "
+    "code){until}."
+)
+_HELD = "Online access to this account is locked. Only our support team can open it again."
+_NEXT_STEPS = (
+    "Wait until {end} and log in again; if you don't remember your password, use "
+    "\"Forgot password?\" once the pause has ended. If you can't wait, or you didn't make "
+    "those attempts, call us at {phone}, {hours}: once we have confirmed who you are, we can "
+    "unlock your online access."
+)
+_HELD_NEXT_STEPS = "Please call us at {phone}, {hours}."
+
+
+@dataclass(frozen=True)
+class LockNotice:
+    """The one wording of a sign-in lock, for the Log In page, the lock email, recovery and
+    Contact Us: how long online access is paused (PORTAL_LOCKOUT_SECONDS), until when in the
+    portal's time zone, and what to do. `until` None: a lock in general (Contact Us), or a hold
+    when `held`."""
+
+    until: datetime | None = None
+    held: bool = False
+
+    @property
+    def headline(self) -> str:
+        return "Online access is locked" if self.held else "Online access is temporarily locked"
+
+    @property
+    def paused(self) -> str:
+        if self.held:
+            return _HELD
+        until = f", until {local_time_text(self.until)}" if self.until is not None else ""
+        return _PAUSED.format(
+            duration=lock_duration_text(), attempts=portal.lockout_threshold, until=until
+        )
+
+    def _next_steps(self, fill: Callable[..., str], phone: str) -> str:
+        return fill(
+            _HELD_NEXT_STEPS if self.held else _NEXT_STEPS,
+            end="then" if self.until is not None else "the pause ends",
+            phone=phone,
+            hours=portal.support_hours,
+        )
+
+    @property
+    def next_steps(self) -> str:
+        """What to do, as plain text (email, form errors)."""
+        return self._next_steps(str.format, portal.support_phone)
+
+    @property
+    def next_steps_html(self) -> SafeString:
+        """What to do, with the support number as a tel: link (pages)."""
+        link = format_html('<a href="tel:{0}">{0}</a>', portal.support_phone)
+        return cast(SafeString, self._next_steps(format_html, link))
+
+    def __str__(self) -> str:
+        return f"{self.headline}. {self.paused} {self.next_steps}"
+
+
+def lock_notice(counter: Counter) -> LockNotice:
+    """What the customer is told about the lock on `counter` now: its end, or a hold."""
+    now = timezone.now()
+    if _held_rows(counter.username_key).exists():
+        return LockNotice(held=True)
+    if counter.device_id is not None:
+        until = (
+            RegisteredDevice.objects.filter(pk=counter.device_id, locked_until__gt=now)
+            .values_list("locked_until", flat=True)
+            .first()
+        )
+    else:
+        until = (
+            SignInLock.objects.filter(username_key=counter.username_key, locked_until__gt=now)
+            .values_list("locked_until", flat=True)
+            .first()
+        )
+    return LockNotice(until=until)
 
 
 @dataclass(frozen=True)

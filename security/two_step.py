@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import io
+import math
 import re
 import secrets
 from typing import TYPE_CHECKING
@@ -76,6 +77,28 @@ def _verify_locked(device_id: int, code: str) -> bool:
         return False
     device = TOTPDevice.objects.select_for_update().get(pk=device_id)
     return bool(device.verify_token(code))
+
+
+def totp_wait_seconds(*, user: User, pending: bool = False) -> int:
+    """Seconds before django-otp checks another code of the customer's app (0: now), or of the
+    app being set up with `pending`. After wrong codes django-otp refuses every code, the right
+    one too, for 1, 2, 4... seconds (verify_is_allowed): the page must say "wait", not "wrong"."""
+    device = totp_pending_device(user) if pending else totp_device_for(user)
+    if device is None:
+        return 0
+    allowed, details = device.verify_is_allowed()
+    if allowed or not details or details.get("locked_until") is None:
+        return 0
+    return max(1, math.ceil((details["locked_until"] - timezone.now()).total_seconds()))
+
+
+def totp_wait_message(seconds: int) -> str:
+    """What the customer reads while django-otp is throttling their app's codes."""
+    unit = "second" if seconds == 1 else "seconds"
+    return (
+        f"Too many codes were tried just now. Wait {seconds} {unit}, then enter the code "
+        "your app shows."
+    )
 
 
 def totp_verify(*, user: User, code: str) -> bool:

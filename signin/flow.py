@@ -46,11 +46,13 @@ from security.events import record_event
 from security.flow_state import Expiry, FlowState
 from security.lockout import (
     Counter,
+    LockNotice,
     attempt_failed,
     attempt_reserve,
     attempt_succeeded,
     attempts_reset,
     counter_for,
+    lock_notice,
 )
 from security.models import ChallengeAnswer, RegisteredDevice, SecurityCode, SecurityEvent
 from security.sessions import mark_password_verified
@@ -78,6 +80,7 @@ __all__ = [
     "Stage",
     "StepUpResult",
     "login_finish",
+    "password_lock_notice",
     "password_submit",
     "step_up_send_code",
     "step_up_submit",
@@ -184,6 +187,28 @@ def _find_user(username: str, cookie_device: RegisteredDevice | None) -> User | 
     )
 
 
+def _password_counter(
+    request: HttpRequest, username: str
+) -> tuple[User | None, RegisteredDevice | None, Counter]:
+    """The user a password attempt is for (None: unknown), the registered device it comes from
+    (a valid cookie of that user) and the counter it counts on."""
+    cookie_device = device_from_cookie(request)  # looked up for everyone: same cost
+    user = _find_user(username, cookie_device)
+    device = (
+        cookie_device
+        if user is not None and cookie_device is not None and cookie_device.user_id == user.pk
+        else None
+    )
+    counter = counter_for(username=user.get_username() if user else username, device=device)
+    return user, device, counter
+
+
+def password_lock_notice(*, request: HttpRequest, username: str) -> LockNotice:
+    """What the Log In page says about the lock that refused a password for `username`: the
+    lock of the same counter password_submit counted on (an unknown username's too)."""
+    return lock_notice(_password_counter(request, username.strip())[2])
+
+
 def password_submit(
     *, request: HttpRequest, username: str, password: str, next_url: str = ""
 ) -> PasswordOutcome:
@@ -196,14 +221,7 @@ def password_submit(
     """
     username = username.strip()
     LoginFlow.clear(request)
-    cookie_device = device_from_cookie(request)  # looked up for everyone: same cost
-    user = _find_user(username, cookie_device)
-    device = (
-        cookie_device
-        if user is not None and cookie_device is not None and cookie_device.user_id == user.pk
-        else None
-    )
-    counter = counter_for(username=user.get_username() if user else username, device=device)
+    user, device, counter = _password_counter(request, username)
     if not attempt_reserve(counter):
         return PasswordOutcome.LOCKED
     if user is None:
@@ -337,12 +355,27 @@ def available_channels(user: User) -> list[Channel]:
 @dataclass
 class StepUpResult:
     locked: bool = False
+    lock: LockNotice = field(default_factory=LockNotice)  # when locked: what to tell
     wrong: list[str] = field(default_factory=list)  # stages answered wrongly
+    code_wait: int = 0  # the app's code was not checked: django-otp's throttle, seconds left
     verified: bool = False
 
 
+def _typed_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "")
+
+
+def _app_code_wait(*, user: User, flow: LoginFlow, code: str) -> int:
+    """Seconds django-otp still refuses every code of the customer's app (0: none), when `code`
+    would be checked as the app's. Such a code is not checked, so it is not a wrong code: it
+    neither counts toward the lock nor is called wrong."""
+    if flow.channel != Channel.APP or len(_typed_code(code)) > 6:
+        return 0
+    return two_step.totp_wait_seconds(user=user)
+
+
 def _check_code(*, user: User, flow: LoginFlow, code: str) -> bool:
-    typed = "".join(code.split()).replace("-", "")
+    typed = _typed_code(code)
     if len(typed) > 6:  # 28 characters: a backup code
         return two_step.backup_code_use(user=user, code=typed)
     if flow.channel == Channel.APP:
@@ -369,7 +402,9 @@ def step_up_submit(
     if Stage.QUESTION in flow.pending and answer:
         checks.append((Stage.QUESTION, answer))
     if Stage.CODE in flow.pending and code:
-        checks.append((Stage.CODE, code))
+        result.code_wait = _app_code_wait(user=user, flow=flow, code=code)
+        if not result.code_wait:
+            checks.append((Stage.CODE, code))
     for stage, value in checks:
         if not attempt_reserve(counter):
             result.locked = True
@@ -401,6 +436,7 @@ def step_up_submit(
             break
     if result.locked:
         LoginFlow.clear(request)
+        result.lock = lock_notice(counter)
         return result
     flow.save(request)
     if flow.verified:

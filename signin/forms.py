@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, cast
 
 from django import forms
@@ -36,54 +37,104 @@ class LoginForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class StepUpAction(StrEnum):
+    """The two buttons of the one step-up form (name="action")."""
+
+    CONTINUE = "continue"
+    SEND = "send"
+
+
 class StepUpForm(forms.Form):
-    """The pending step-up stages: the challenge question's **Answer**, the **Security code**."""
+    """The one step-up form: the challenge question (its text is the answer's label), where to
+    send a security code (a choice only when there are several), and the code.
+
+    **Send code** (action=send) needs only a channel, so an answer typed first is not lost;
+    **Continue** needs every pending stage.
+    """
 
     answer = forms.CharField(
-        label="Answer",
         max_length=200,
         strip=False,
+        help_text="Capital letters and extra spaces don't matter.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Enter your answer."},
+    )
+    channel = forms.TypedChoiceField(
+        label="Where should we send your security code?",
+        widget=forms.RadioSelect,
+        coerce=Channel,
+        error_messages={"required": "Choose where we should send your security code."},
     )
     code = forms.CharField(
         label="Security code",
         max_length=40,  # 6 digits, or a backup code of 28 characters in groups
+        # Backup codes have letters: no numeric keypad, no capitalising, no spell-checking.
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
         ),
+        error_messages={"required": "Enter the security code."},
     )
 
     def __init__(
-        self, *args: Any, question: str = "", needs_answer: bool, needs_code: bool, **kwargs: Any
+        self,
+        *args: Any,
+        question: str = "",
+        needs_answer: bool,
+        needs_code: bool,
+        channels: list[Channel],
+        email: str = "",
+        phone: str = "",
+        channel: Channel | None = None,
+        uses_app: bool = False,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.action = StepUpAction.CONTINUE
+        if needs_code and self.is_bound and self.data.get("action") == StepUpAction.SEND:
+            self.action = StepUpAction.SEND  # (no code asked: there is nothing to send)
         if needs_answer:
-            self.fields["answer"].help_text = question
+            self.fields["answer"].label = question
         else:
             del self.fields["answer"]
+        field = cast(forms.TypedChoiceField, self.fields["channel"])
+        field.choices = [
+            (option.value, channel_choice_label(option, email=email, phone=phone))
+            for option in channels
+        ]
+        self.only_channel = channels[0] if len(channels) == 1 else None
+        if not needs_code or self.only_channel is not None or not channels:
+            del self.fields["channel"]
+        else:
+            self.initial.setdefault("channel", channel or channels[0])
         if needs_code:
             self.fields["code"].help_text = (
-                "The 6-digit code we sent you or your authenticator app shows. "
-                "You can also enter one of your backup codes."
+                "The 6-digit code your authenticator app shows, or one of your backup codes."
+                if uses_app
+                else "The 6-digit code we sent you, or one of your backup codes."
             )
         else:
             del self.fields["code"]
+        if self.action is StepUpAction.SEND:
+            # Sending a code checks nothing the customer typed: the answer waits for Continue.
+            for name in ("answer", "code"):
+                if name in self.fields:
+                    self.fields[name].required = False
+        elif "channel" in self.fields:
+            self.fields["channel"].required = False
 
+    def refuse(self, errors: dict[str, str]) -> None:
+        """Shows on this fresh (unbound) form what the check of the last Continue found wrong,
+        by field."""
+        self.cleaned_data = {}  # add_error expects a cleaned form; nothing was cleaned here
+        for name, message in errors.items():
+            self.add_error(name, message)
 
-class SendCodeForm(forms.Form):
-    channel = forms.TypedChoiceField(
-        label="Where should we send your security code?", widget=forms.RadioSelect, coerce=Channel
-    )
-
-    def __init__(
-        self, *args: Any, channels: list[Channel], email: str, phone: str, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        field = cast(forms.TypedChoiceField, self.fields["channel"])
-        field.choices = [
-            (channel.value, channel_choice_label(channel, email=email, phone=phone))
-            for channel in channels
-        ]
-        if channels and not self.is_bound:
-            self.initial.setdefault("channel", channels[0])
+    def chosen_channel(self) -> Channel | None:
+        """Where to send the code: the choice made, or the only contact on file."""
+        return self.cleaned_data.get("channel") or self.only_channel

@@ -7,7 +7,6 @@ app_name = "signin"
 urlpatterns = [
     path("login/", views.login, name="login"),
     path("login/verify/", views.step_up, name="step_up"),
-    path("login/verify/send/", views.send_code, name="send_code"),
     path("login/device/", views.register_device, name="register_device"),
     path("logout/", views.logout, name="logout"),
 ]

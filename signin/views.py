@@ -6,7 +6,7 @@ page. Every page of a sign-in in progress is no-store.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,19 +15,26 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.conf import portal
-from security.codes import Channel, CodeSendLimited, code_cooldown_left, code_live
+from security import two_step
+from security.codes import (
+    Channel,
+    CodeSendLimited,
+    channel_choice_label,
+    code_cooldown_left,
+    code_live,
+)
 from security.device_forms import DeviceChoice, RegisterDeviceForm
 from security.events import record_event
+from security.lockout import LockNotice, lock_notice
 from security.models import SecurityEvent
 from security.ratelimits import ip_limit_reached, too_many_attempts
 from security.redirects import safe_next_url
 from signin import flow
-from signin.forms import LoginForm, SendCodeForm, StepUpForm
+from signin.forms import LoginForm, StepUpAction, StepUpForm
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-LOCKED_MESSAGE = "Online access is temporarily locked"
 WRONG_MESSAGE = "The username or password you entered is not right. Please try again."
 DISABLED_MESSAGE = "Online access to this account is turned off. Please call us to turn it back on."
 
@@ -66,11 +73,19 @@ def login(request: HttpRequest) -> HttpResponse:
             if outcome is flow.PasswordOutcome.STEP_UP:
                 return redirect("signin:step_up")
             problem = outcome  # WRONG, LOCKED or DISABLED: the page says which
+            if outcome is flow.PasswordOutcome.LOCKED:
+                lock = flow.password_lock_notice(
+                    request=request, username=form.cleaned_data["username"]
+                )
+                return _login_page(request, form, problem, lock)
     return _login_page(request, form, problem)
 
 
 def _login_page(
-    request: HttpRequest, form: LoginForm, problem: flow.PasswordOutcome | None = None
+    request: HttpRequest,
+    form: LoginForm,
+    problem: flow.PasswordOutcome | None = None,
+    lock: LockNotice | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -79,7 +94,7 @@ def _login_page(
             "form": form,
             "problem": problem,
             "wrong_message": WRONG_MESSAGE,
-            "locked_message": LOCKED_MESSAGE,
+            "lock": lock,
             "disabled_message": DISABLED_MESSAGE,
             "forgot_username_url": reverse("recovery:forgot_username"),
             "forgot_password_url": reverse("recovery:forgot_password"),
@@ -93,13 +108,19 @@ def _login_ended(request: HttpRequest) -> HttpResponse:
     return redirect("signin:login")
 
 
-def _locked(request: HttpRequest) -> HttpResponse:
-    return _login_page(request, LoginForm(), flow.PasswordOutcome.LOCKED)
+def _locked(request: HttpRequest, lock: LockNotice) -> HttpResponse:
+    return _login_page(request, LoginForm(), flow.PasswordOutcome.LOCKED, lock)
+
+
+WRONG_ANSWER_MESSAGE = "That answer does not match the one we have on file."
+WRONG_CODE_MESSAGE = "That security code is not right or has expired. Check it, or send a new code."
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def step_up(request: HttpRequest) -> HttpResponse:
-    """We don't recognize this device: the challenge question and/or a security code."""
+    """Confirm it's you (an unrecognized device): one form with the challenge question and/or a
+    security code. **Send code** sends a code and shows the page again with what was typed;
+    **Continue** checks the answer and the code together."""
     request.no_store = True  # type: ignore[attr-defined]
     current = flow.flow_user(request)
     if current is None:
@@ -107,14 +128,20 @@ def step_up(request: HttpRequest) -> HttpResponse:
     login_flow, user = current
     if login_flow.verified:
         return redirect("signin:register_device")
-    summary = flow.summary(login_flow)
-    form = StepUpForm(
-        request.POST if request.method == "POST" else None,
-        question=summary["question"],
-        needs_answer=summary["needs_answer"],
-        needs_code=summary["needs_code"],
-    )
-    if request.method == "POST":
+    form = _step_up_form(login_flow, user, request.POST if request.method == "POST" else None)
+    sent = ""
+    if request.method == "POST" and form.action is StepUpAction.SEND:
+        if ip_limit_reached(request, flow.SEND_LIMIT_GROUP, portal.login_ip_rate):
+            return too_many_attempts(request)
+        if form.is_valid():
+            sent = _send_code(request, login_flow, user, form)
+            if sent:
+                # The page again with the answer as typed (never stored: it goes back only in
+                # this no-store response); a code typed before is stale now.
+                typed = form.cleaned_data.get("answer", "")
+                form = _step_up_form(login_flow, user)
+                form.initial["answer"] = typed
+    elif request.method == "POST":
         if ip_limit_reached(request, flow.LIMIT_GROUP, portal.login_ip_rate):
             return too_many_attempts(request)
         if form.is_valid():
@@ -126,93 +153,146 @@ def step_up(request: HttpRequest) -> HttpResponse:
                 code=form.cleaned_data.get("code", ""),
             )
             if result.locked:
-                return _locked(request)
+                return _locked(request, result.lock)
             if result.verified:
                 return redirect("signin:register_device")
-            if flow.Stage.QUESTION in result.wrong and flow.Stage.QUESTION not in login_flow.passed:
-                messages.error(request, "That answer does not match the one we have on file.")
-            if flow.Stage.CODE in result.wrong:
-                messages.error(
-                    request,
-                    "That security code is not right or has expired. Check it, or send a new code.",
-                )
-            return redirect("signin:step_up")
-    return _step_up_page(request, login_flow, user, form)
+            form = _checked_form(login_flow, user, form, result)
+    return _step_up_page(request, login_flow, user, form, sent)
+
+
+def _step_up_form(login_flow: flow.LoginFlow, user: User, data: Any = None) -> StepUpForm:
+    """The step-up form for the stages still pending."""
+    summary = flow.summary(login_flow)
+    return StepUpForm(
+        data,
+        question=summary["question"],
+        needs_answer=summary["needs_answer"],
+        needs_code=summary["needs_code"],
+        channels=flow.available_channels(user),
+        email=user.email,
+        phone=user.mobile_phone,
+        channel=login_flow.channel,
+        uses_app=login_flow.channel is Channel.APP,
+    )
+
+
+def _checked_form(
+    login_flow: flow.LoginFlow,
+    user: User,
+    submitted: StepUpForm,
+    result: flow.StepUpResult,
+) -> StepUpForm:
+    """The form after Continue did not finish step-up: only the stages still pending, each
+    with what was wrong. A wrong answer or code is not shown again; an answer that was not
+    checked (the code's throttle) is kept."""
+    kept = {}
+    if flow.Stage.QUESTION not in result.wrong and "answer" in submitted.cleaned_data:
+        kept["answer"] = submitted.cleaned_data["answer"]
+    form = _step_up_form(login_flow, user)
+    form.initial.update(kept)
+    errors = {}
+    if flow.Stage.QUESTION in result.wrong and "answer" in form.fields:
+        errors["answer"] = WRONG_ANSWER_MESSAGE
+    if "code" in form.fields:
+        if result.code_wait:
+            errors["code"] = two_step.totp_wait_message(result.code_wait)
+        elif flow.Stage.CODE in result.wrong:
+            errors["code"] = WRONG_CODE_MESSAGE
+    form.refuse(errors)
+    return form
+
+
+def _send_code(
+    request: HttpRequest, login_flow: flow.LoginFlow, user: User, form: StepUpForm
+) -> str:
+    """Sends a code (or notes the authenticator app as the choice); returns what the page says
+    about it, or "" with the reason in the form."""
+    channel = form.chosen_channel()
+    if channel is None:
+        form.add_error(None, "We have no email address or mobile number on file to send a code to.")
+        return ""
+    first = code_live(user=user, purpose=flow.PURPOSE, flow_id=login_flow.flow_id) is None
+    try:
+        sent = flow.step_up_send_code(request=request, flow=login_flow, user=user, channel=channel)
+    except flow.CodeCooldown as wait:
+        form.add_error(
+            None,
+            f"We just sent you a code. You can ask for a new one in {wait.seconds_left} seconds.",
+        )
+        return ""
+    except CodeSendLimited as limited:
+        form.add_error(None, limited.message)
+        return ""
+    except flow.CodeDeliveryError:
+        form.add_error(
+            None,
+            "We could not send the code just now. Please try again in a moment, "
+            "or choose another way to receive it.",
+        )
+        return ""
+    if sent is None:
+        return "Enter the 6-digit code your authenticator app shows."
+    return (
+        f"We sent a {'' if first else 'new '}security code ({_where(channel, user)}). "
+        f"It expires in {max(1, portal.code_ttl_seconds // 60)} minutes."
+    )
+
+
+def _where(channel: Channel, user: User) -> str:
+    """Where a code goes, inside a sentence: "email to c***@example.com"."""
+    label = channel_choice_label(channel, email=user.email, phone=user.mobile_phone)
+    return label[:1].lower() + label[1:]
 
 
 def _step_up_page(
-    request: HttpRequest, login_flow: flow.LoginFlow, user: User, form: StepUpForm
+    request: HttpRequest,
+    login_flow: flow.LoginFlow,
+    user: User,
+    form: StepUpForm,
+    sent: str = "",
 ) -> HttpResponse:
     summary = flow.summary(login_flow)
-    channels = flow.available_channels(user)
     live = None
     cooldown = 0
     if summary["needs_code"]:
         live = code_live(user=user, purpose=flow.PURPOSE, flow_id=login_flow.flow_id)
         cooldown = code_cooldown_left(user=user, purpose=flow.PURPOSE, flow_id=login_flow.flow_id)
-    send_form = SendCodeForm(
-        initial={"channel": login_flow.channel or (channels[0] if channels else "")},
-        channels=channels,
-        email=user.email,
-        phone=user.mobile_phone,
-    )
+    uses_app = login_flow.channel is Channel.APP
+    # Enter submits with the form's first button: Continue once there is a code to enter,
+    # Send code before.
+    code_ready = live is not None or uses_app
+    _focus(form, code_ready)
     return render(
         request,
         "signin/step_up.html",
         {
             "form": form,
-            "send_form": send_form,
             "summary": summary,
             "code_sent": live is not None,
-            "uses_app": login_flow.channel is Channel.APP,
+            "code_ready": code_ready,
+            "uses_app": uses_app,
             "cooldown": cooldown,
-            "has_channels": bool(channels),
+            "has_channels": bool(flow.available_channels(user)),
+            "only_channel_label": _where(form.only_channel, user) if form.only_channel else "",
+            "sent": sent,
         },
     )
 
 
-@require_POST
-def send_code(request: HttpRequest) -> HttpResponse:
-    """Send code / Send a new code (with a cool-down between sends)."""
-    request.no_store = True  # type: ignore[attr-defined]
-    current = flow.flow_user(request)
-    if current is None:
-        return _login_ended(request)
-    login_flow, user = current
-    if ip_limit_reached(request, flow.SEND_LIMIT_GROUP, portal.login_ip_rate):
-        return too_many_attempts(request)
-    channels = flow.available_channels(user)
-    form = SendCodeForm(request.POST, channels=channels, email=user.email, phone=user.mobile_phone)
-    if not form.is_valid():
-        messages.error(request, "Choose where we should send your security code.")
-        return redirect("signin:step_up")
-    channel = form.cleaned_data["channel"]
-    try:
-        sent = flow.step_up_send_code(request=request, flow=login_flow, user=user, channel=channel)
-    except flow.CodeCooldown as wait:
-        messages.error(
-            request,
-            f"We just sent you a code. You can ask for a new one in {wait.seconds_left} seconds.",
-        )
-    except CodeSendLimited as limited:
-        messages.error(request, limited.message)
-    except flow.CodeDeliveryError:
-        messages.error(
-            request,
-            "We could not send the code just now. Please try again in a moment, "
-            "or choose another way to receive it.",
-        )
+def _focus(form: StepUpForm, code_ready: bool) -> None:
+    """Puts the cursor where the customer types next: the first field with an error, else the
+    empty answer, else the code once there is one to enter."""
+    fields = [name for name in ("answer", "code") if name in form.fields]
+    with_error = [name for name in fields if name in form.errors]
+    if with_error:
+        target = with_error[0]
+    elif "answer" in fields and not form["answer"].value():
+        target = "answer"
+    elif "code" in fields and code_ready:
+        target = "code"
     else:
-        if sent is None:
-            messages.success(request, "Enter the 6-digit code your authenticator app shows.")
-        else:
-            where = dict(form.fields["channel"].choices).get(channel, "")  # type: ignore[attr-defined]
-            messages.success(
-                request,
-                f"We sent a security code ({where[0].lower() + where[1:]}). "
-                f"It expires in {max(1, portal.code_ttl_seconds // 60)} minutes.",
-            )
-    return redirect("signin:step_up")
+        return
+    form.fields[target].widget.attrs["autofocus"] = True
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -229,17 +309,18 @@ def register_device(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         response: HttpResponseRedirect = redirect(_landing(request, login_flow.next_url))
         register = form.cleaned_data["choice"] is DeviceChoice.REGISTER
+        counter = login_flow.counter(user)
         finished = flow.login_finish(
             request=request,
             user=user,
-            counter=login_flow.counter(user),
+            counter=counter,
             stamp=login_flow.stamp,
             register_response=response if register else None,
         )
         if finished is flow.FinishOutcome.ENDED:
             return _login_ended(request)
         if finished is flow.FinishOutcome.LOCKED:
-            return _locked(request)
+            return _locked(request, lock_notice(counter))
         if register:
             messages.success(
                 request, "This device is registered. Next time, your password is enough here."

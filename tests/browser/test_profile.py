@@ -47,8 +47,8 @@ def log_in(page, user, answers: dict[str, str], *, app_key: str = "", register=F
     if app_key:
         page.get_by_label("Authenticator app").check()
     page.get_by_role("button", name="Send code").click()
-    question = page.locator("#id_answer_helptext").inner_text()
-    page.get_by_role("textbox", name="Answer").fill(answers[question])
+    question = page.locator('label[for="id_answer"]').inner_text()  # the question is the label
+    page.get_by_role("textbox", name=question).fill(answers[question])
     page.get_by_role("textbox", name="Security code").fill(
         app_code(app_key) if app_key else newest_code()
     )

@@ -94,8 +94,8 @@ def test_new_device_step_up_register_log_out_and_back_in_without_step_up(
     expect(page.get_by_role("status")).to_contain_text("We sent a security code")
     expect(page.get_by_role("button", name="Send a new code")).to_be_visible()
     axe_check(page)
-    question = page.locator("#id_answer_helptext").inner_text()
-    page.get_by_role("textbox", name="Answer").fill(ANSWERS[question])
+    question = page.locator('label[for="id_answer"]').inner_text()
+    page.get_by_role("textbox", name=question).fill(ANSWERS[question])
     page.get_by_role("textbox", name="Security code").fill(
         code_from_outbox(file_outbox, user.email)
     )

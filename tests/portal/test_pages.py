@@ -107,7 +107,9 @@ def test_search_with_no_match_says_so_and_offers_a_way_on(client, settings):
     assert questions_on(html) == []
     assert "No answers match &ldquo;mortgage refinance&rdquo;." in html
     assert '<a href="/help/">browse all questions</a>' in html
-    assert 'href="/contact/">contact us</a> at 1-800-555-0199' in html
+    assert (
+        'href="/contact/">contact us</a> at <a href="tel:1-800-555-0199">1-800-555-0199</a>' in html
+    )
 
 
 def test_search_query_is_shown_escaped(client):
@@ -140,7 +142,9 @@ def test_answers_quote_the_current_policy(client, settings):
     assert "After 7 unsuccessful tries in a row" in html
     assert "for 45 minutes" in html
     assert "recognize it for 90 days" in html
-    assert "ends by itself after 45 minutes" in client.get("/contact/").content.decode()
+    contact = client.get("/contact/").content.decode()
+    assert "paused for 45 minutes after 7 unsuccessful attempts in a row" in contact
+    assert "30 minutes" not in contact and 'href="tel:1-800-555-0142"' in contact
 
 
 def test_step_up_answer_follows_the_step_up_policy(client, settings):

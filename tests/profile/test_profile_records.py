@@ -39,6 +39,9 @@ def test_the_profile_menu_and_overview_name_every_section(client, customer):
     ):
         assert f">{words}</a>" in menu
         assert words in page.split("<main")[1]
+    # The overview names it in the Help Center's words (the menu's link text is base.html's).
+    assert 'href="/my/profile/activity/"' in menu
+    assert ">Log-in activity</a>" in page.split("<main")[1]
 
 
 def test_signed_out_visitors_see_no_profile_menu(client):
@@ -107,3 +110,18 @@ def test_electronic_communications_shows_version_time_and_full_text(client, cust
 def test_electronic_communications_without_a_record_says_so(client, customer):
     sign_in(client, customer)
     assert "no record of your consent" in client.get(ESIGN).content.decode()
+
+
+def test_activity_times_carry_the_portals_time_zone(client, customer):
+    from datetime import UTC, datetime
+
+    SecurityEvent.objects.create(
+        user=customer,
+        kind=SecurityEvent.Kind.LOGIN_FAILED,
+        created_at=datetime(2026, 11, 30, 20, 45, tzinfo=UTC),
+        ip="203.0.113.99",
+    )
+    sign_in(client, customer)
+    page = client.get(ACTIVITY).content.decode()
+    assert "<h1>Log-in activity</h1>" in page
+    assert "<td>Nov 30, 2026, 3:45 PM EST</td>" in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -78,6 +79,23 @@ def test_a_wrong_code_leaves_the_app_unconfirmed_and_clears_the_box(client, cust
     assert two_step.totp_device_for(customer) is None
     assert mail.outbox == []
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.TWO_STEP_CHANGED).exists()
+
+
+def test_a_right_code_right_after_a_wrong_one_is_told_to_wait_not_called_wrong(client, customer):
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(client, customer)
+        client.post("/my/profile/two-step/app/start/")
+        key = shown_key(client.get(APP).content.decode())
+        wrong = "000000" if app_code(key) != "000000" else "111111"
+        assert "This code is not right" in client.post(APP, {"code": wrong}).content.decode()
+        clock.shift(timedelta(milliseconds=500))
+        page = client.post(APP, {"code": app_code(key)}).content.decode()
+        assert "Wait 1 second, then enter the code" in page
+        assert "not right" not in page
+        assert two_step.totp_device_for(customer) is None
+        clock.shift(timedelta(seconds=1))
+        assert client.post(APP, {"code": app_code(key)})["Location"] == URL
+    assert two_step.totp_device_for(customer) is not None
 
 
 def test_confirm_page_without_a_setup_in_progress_goes_back(client, customer):

@@ -469,3 +469,36 @@ def test_later_recovery_steps_never_answer_with_a_server_error(client, make_user
     _reach_new_password(client, user)
     for url in ("/forgot-password/new/", "/forgot-password/send/", "/forgot-password/code/"):
         assert client.post(url, data).status_code in {200, 302, 429}
+
+
+def test_the_first_contact_is_chosen_so_send_code_works_at_once(client, make_user):
+    user = make_user()
+    page = _verify(client, user)
+    html = client.get(page["Location"]).content.decode()
+    assert re.search(r'<input type="radio" name="channel" value="email"[^>]* checked', html)
+    assert not re.search(r'<input type="radio" name="channel" value="sms"[^>]* checked', html)
+
+
+def test_the_first_code_is_a_code_and_a_resend_is_a_new_code(client, make_user, settings):
+    user = make_user()
+    _verify(client, user)
+    first = client.post("/forgot-password/send/", {"channel": "email"}, follow=True)
+    html = first.content.decode()
+    assert "We sent a code by email to c***@example.com." in html
+    assert "new code by" not in html
+    later = timezone.now() + timedelta(seconds=settings.PORTAL_CODE_RESEND_SECONDS + 1)
+    with time_machine.travel(later):
+        again = client.post("/forgot-password/code/resend/", follow=True).content.decode()
+    assert "We sent a new code by email to c***@example.com." in again
+
+
+def test_a_locked_recovery_says_how_long_and_until_when(client, make_user, settings):
+    user = make_user()
+    _reach_code(client, user)
+    with time_machine.travel("2026-11-30 20:25:00+00:00", tick=False):
+        for _ in range(settings.PORTAL_LOCKOUT_THRESHOLD):
+            client.post("/login/", {"username": user.username, "password": "not it at all 123"})
+        html = client.post("/forgot-password/code/", {"code": "123456"}).content.decode()
+    assert "Online access is temporarily locked" in html
+    assert "paused for 30 minutes" in html and "until 3:55 PM EST" in html
+    assert "for a while" not in html

@@ -39,7 +39,7 @@ from tests.signin.test_login import log_in, register_device_for
 pytestmark = pytest.mark.django_db
 concurrent_db = concurrent_db  # the fixture, for the migration test below
 
-LOCK_TEXT = "Online access is temporarily locked"
+HOLD_TEXT = "Only our support team can open it again."  # a hold does not end by itself
 WRONG_PASSWORD = "wrong password 12345"
 
 
@@ -77,7 +77,7 @@ def test_a_hold_still_holds_after_the_lockout_period_and_after_ten_years(make_us
         assert hold_active(user=user)
         assert lock_status(user=user) == (True, None)
         assert _refused_everywhere(user, device)
-        assert LOCK_TEXT in log_in(HttpsClient(), user.username).content.decode()
+        assert HOLD_TEXT in log_in(HttpsClient(), user.username).content.decode()
 
 
 def test_placing_a_hold_twice_keeps_the_first(make_user):
@@ -174,7 +174,7 @@ def test_a_registered_device_cannot_sign_in_while_its_customer_is_held(client, m
 
     response = log_in(client, user.username)
 
-    assert response.status_code == 200 and LOCK_TEXT in response.content.decode()
+    assert response.status_code == 200 and HOLD_TEXT in response.content.decode()
     assert SESSION_KEY not in client.session
     device = RegisteredDevice.objects.get(user=user)
     assert (device.failure_count, device.locked_until) == (0, None)  # the hold refused it

@@ -359,3 +359,43 @@ def _device_token(user) -> str:
     response = HttpResponse()
     device_register(user=user, request=RequestFactory().get("/"), response=response)
     return response.cookies[DEVICE_COOKIE].value
+
+
+# --- What the customer is told ---------------------------------------------------------------------
+def test_the_lock_notice_states_the_configured_duration_and_the_end_in_the_portals_zone(
+    make_user, settings
+):
+    from security.lockout import lock_notice
+
+    settings.PORTAL_LOCKOUT_SECONDS = 2 * 60 * 60
+    user = make_user()
+    counter = counter_for(username=user.username)
+    with time_machine.travel("2026-07-01 14:00:00+00:00", tick=False):
+        for _ in range(5):
+            _fail(counter, user)
+        notice = lock_notice(counter)
+        assert "paused for 2 hours" in notice.paused
+        assert "until 12:00 PM EDT" in notice.paused  # 16:00 UTC, summer in New York
+        assert "call us at 1-800-555-0142" in notice.next_steps
+        assert '<a href="tel:1-800-555-0142">1-800-555-0142</a>' in notice.next_steps_html
+        body = mail.outbox[-1].body  # the lock email says the same
+        assert notice.paused in body and notice.next_steps in body
+
+
+def test_a_lock_ending_on_another_day_names_the_day(make_user):
+    from security.lockout import LockNotice
+
+    with time_machine.travel("2026-12-01 04:50:00+00:00", tick=False):  # 11:50 PM in New York
+        paused = LockNotice(until=timezone.now() + timedelta(minutes=30)).paused
+    assert "until 12:20 AM EST on Tuesday, December 1" in paused
+
+
+def test_a_hold_is_not_described_as_a_pause_that_ends(make_user):
+    from security.lockout import hold_place, lock_notice
+    from security.models import HoldReason
+
+    user = make_user()
+    hold_place(user=user, reason=next(iter(HoldReason)))
+    notice = lock_notice(counter_for(username=user.username))
+    assert notice.held and "paused for" not in notice.paused and "Wait" not in notice.next_steps
+    assert "call us" in notice.next_steps

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import RequestFactory
 from django.utils import timezone
@@ -109,12 +110,19 @@ def test_security_change_names_the_change(make_user):
     assert "Your challenge questions were changed" in mail.outbox[0].body
 
 
-def test_lockout_email_says_access_is_locked_and_until_when(make_user):
-    until = timezone.now() + timedelta(minutes=30)
-    notify(user=make_user(), kind="lockout", context={"until": until})
+def test_lockout_email_says_access_is_locked_for_how_long_until_when_and_what_to_do(
+    make_user, settings
+):
+    from security.lockout import LockNotice
+
+    settings.PORTAL_LOCKOUT_SECONDS = 45 * 60
+    with time_machine.travel("2026-11-30 20:00:00+00:00", tick=False):
+        until = timezone.now() + timedelta(minutes=45)
+        notify(user=make_user(), kind="lockout", context={"lock": LockNotice(until=until)})
     body = mail.outbox[0].body
     assert "temporarily locked" in body
-    assert timezone.localtime(until).strftime("%-I:%M") in body
+    assert "paused for 45 minutes" in body and "until 3:45 PM EST" in body
+    assert "Forgot password?" in body and "call us at 1-800-555-0142" in body
 
 
 def test_password_and_codes_are_never_in_the_email(make_user):

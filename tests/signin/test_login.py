@@ -371,3 +371,28 @@ def test_staff_accounts_cannot_sign_in_to_the_customer_portal(client, db):
     assert "The username or password you entered is not right" in response.content.decode()
     assert SESSION_KEY not in client.session
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.STEP_UP_SHOWN).exists()
+
+
+def test_the_lock_page_says_how_long_until_when_and_what_to_do(client, make_user, settings):
+    settings.PORTAL_LOCKOUT_SECONDS = 20 * 60
+    user = make_user()
+    with time_machine.travel("2026-11-30 20:25:00+00:00", tick=False):
+        for _ in range(5):
+            client.post("/login/", {"username": user.username, "password": "not the password 1"})
+        html = client.post(
+            "/login/", {"username": user.username, "password": DEMO_PASSWORD}
+        ).content.decode()
+    assert "Online access is temporarily locked" in html
+    assert "paused for 20 minutes" in html and "until 3:45 PM EST" in html
+    assert "Forgot password?" in html and 'href="tel:1-800-555-0142"' in html
+    assert "for a while" not in html
+    body = next(m.body for m in mail.outbox if "locked" in m.subject)
+    assert "paused for 20 minutes" in body and "until 3:45 PM EST" in body
+
+
+def test_an_unknown_username_is_locked_with_the_same_wording(client, settings):
+    with time_machine.travel("2026-11-30 20:25:00+00:00", tick=False):
+        for _ in range(6):
+            response = client.post("/login/", {"username": "nobody-here", "password": "x" * 12})
+    html = response.content.decode()
+    assert "paused for 30 minutes" in html and "until 3:55 PM EST" in html

@@ -67,7 +67,7 @@ def test_a_password_reset_ends_a_login_at_the_step_up_page(client, user):
 def test_a_password_reset_ends_a_login_at_send_code(client, user):
     start(client, user)
     password_reset_complete(user=user, password=NEW_PASSWORD)
-    assert_login_ended(client, client.post("/login/verify/send/", {"channel": "email"}))
+    assert_login_ended(client, send_code(client))
 
 
 @pytest.mark.parametrize("choice", ["register", "skip"])

@@ -44,8 +44,9 @@ def asked_answer(client) -> str:
     return ANSWERS[client.session[FLOW_KEY]["question"]]
 
 
-def send_code(client, channel="email"):
-    return client.post("/login/verify/send/", {"channel": channel}, follow=True)
+def send_code(client, channel="email", **typed):
+    """Send code: a button of the one step-up form (what was typed goes along)."""
+    return client.post("/login/verify/", {"action": "send", "channel": channel, **typed})
 
 
 def last_code() -> str:
@@ -71,7 +72,13 @@ def test_step_up_page_says_why_and_asks_a_question_and_a_code(client, user):
     assert "We don&rsquo;t recognize this device" in html
     question = QUESTIONS[client.session[FLOW_KEY]["question"]]
     assert question.replace("'", "&#x27;") in html
-    assert re.search(r'<label for="id_answer">Answer', html)
+    # The question is the answer's label, not a hint under it.
+    escaped = question.replace("'", "&#x27;")
+    assert f'<label for="id_answer">{escaped}</label>' in html
+    assert (
+        'id="id_answer_helptext"' not in html
+        or escaped not in html.split("id_answer_helptext")[1][:300]
+    )
     assert re.search(r'<label for="id_code">Security code', html)
     assert 'autocomplete="one-time-code"' in html
     assert "Email to c***@example.com" in html
@@ -109,7 +116,10 @@ def test_without_a_login_in_progress_the_step_up_pages_send_to_log_in(client):
     for url in ("/login/verify/", "/login/device/"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"] == "/login/"
-    assert client.post("/login/verify/send/", {"channel": "email"})["Location"] == "/login/"
+    assert (
+        client.post("/login/verify/", {"action": "send", "channel": "email"})["Location"]
+        == "/login/"
+    )
 
 
 # --- question+code (the default) -------------------------------------------------------------------
@@ -176,8 +186,8 @@ def test_right_answer_with_a_wrong_code_leaves_only_the_code_to_enter(client, us
     code = last_code()
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     response = verify(client, answer=asked_answer(client), code=wrong)
-    assert response["Location"] == "/login/verify/"
-    page = client.get("/login/verify/").content.decode()
+    assert response.status_code == 200
+    page = response.content.decode()
     assert "That security code is not right" in page
     assert 'id="id_answer"' not in page and 'id="id_code"' in page
     assert_anonymous(client)
@@ -188,8 +198,8 @@ def test_wrong_answer_is_refused_and_counts_as_a_failure(client, user):
     start(client, user)
     send_code(client)
     response = verify(client, answer=WRONG_ANSWER, code=last_code())
-    assert response["Location"] == "/login/verify/"
-    page = client.get("/login/verify/").content.decode()
+    assert response.status_code == 200
+    page = response.content.decode()
     assert "That answer does not match" in page and 'id="id_answer"' in page
     assert SignInLock.objects.get().failure_count == 1
     event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.STEP_UP_FAILED)
@@ -217,8 +227,8 @@ def test_code_from_another_login_attempt_is_refused(client, user):
     old_code = last_code()
     start(client, user)  # starting over: a new attempt, a new flow id
     response = verify(client, answer=asked_answer(client), code=old_code)
-    assert response["Location"] == "/login/verify/"
-    assert "That security code is not right" in client.get("/login/verify/").content.decode()
+    assert response.status_code == 200
+    assert "That security code is not right" in response.content.decode()
 
 
 def test_code_by_text_message(client, user, sms_outbox):
@@ -228,6 +238,71 @@ def test_code_by_text_message(client, user, sms_outbox):
     assert to == user.mobile_phone
     code = re.search(r"\b(\d{6})\b", body).group(1)
     assert verify(client, answer=asked_answer(client), code=code)["Location"] == "/login/device/"
+
+
+def test_send_code_keeps_the_answer_typed_and_continue_checks_both(client, user):
+    start(client, user)
+    answer = asked_answer(client)
+    page = send_code(client, answer=answer, code="typed too early")
+    html = page.content.decode()
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert f'value="{answer}"' in html  # the answer is still in its field
+    assert "typed too early" not in html  # a code typed before the send is stale
+    assert "We sent a security code (email to c***@example.com)" in html
+    assert not [
+        e for e in SecurityEvent.objects.all() if e.kind == SecurityEvent.Kind.STEP_UP_FAILED
+    ]
+    response = verify(client, answer=answer, code=last_code())
+    assert response["Location"] == "/login/device/"
+
+
+def test_one_form_with_two_buttons_and_a_code_field_for_backup_codes(client, user):
+    html = start(client, user).content.decode()
+    assert html.count("<form") == 1 + html.count('action="/logout/"')
+    assert '<button type="submit" name="action" value="send" class="secondary">Send code' in html
+    assert '<button type="submit" name="action" value="continue">Continue' in html
+    code_input = re.search(r'<input[^>]*id="id_code"[^>]*>', html).group(0)
+    assert 'inputmode="numeric"' not in code_input and "pattern=" not in code_input
+    assert 'autocapitalize="off"' in code_input and 'spellcheck="false"' in code_input
+    assert 'autocomplete="one-time-code"' in code_input
+    # Enter submits with the first button: Send code while no code is there, then Continue.
+    assert html.index('value="send"') < html.index('value="continue"')
+    html = send_code(client).content.decode()
+    assert html.index('value="continue"') < html.index('value="send"')
+
+
+def test_with_one_contact_on_file_there_is_no_choice_to_make(client, make_user):
+    user = make_user(mobile_phone="")
+    html = start(client, user).content.decode()
+    assert 'name="channel"' not in html
+    assert "We will send the code by email to c***@example.com." in html
+    sent = client.post("/login/verify/", {"action": "send"}).content.decode()
+    assert "We sent a security code (email to c***@example.com)" in sent
+    assert verify(client, answer=asked_answer(client), code=last_code())["Location"] == (
+        "/login/device/"
+    )
+
+
+def test_send_without_a_code_to_send_checks_nothing_and_asks_for_the_answer(client, user, settings):
+    settings.PORTAL_STEP_UP_POLICY = "question"
+    start(client, user)
+    response = client.post("/login/verify/", {"action": "send", "channel": "email"})
+    assert response.status_code == 200 and "Enter your answer." in response.content.decode()
+    assert not [m for m in mail.outbox if "security code" in m.subject]
+
+
+def test_wrong_answer_and_code_are_shown_on_their_fields_with_a_summary(client, user):
+    start(client, user)
+    send_code(client)
+    wrong_code = "000000" if last_code() != "000000" else "111111"
+    response = verify(client, answer=WRONG_ANSWER, code=wrong_code)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<div class="error-summary" role="alert"' in html
+    assert '<a href="#id_answer">' in html and '<a href="#id_code">' in html
+    assert 'id="id_answer_error"' in html and 'id="id_code_error"' in html
+    assert WRONG_ANSWER not in html and wrong_code not in html.split("</h1>")[1]
+    assert SignInLock.objects.get().failure_count == 2
 
 
 def test_send_page_says_where_the_code_went_masked(client, user):
@@ -252,7 +327,7 @@ def test_new_code_within_the_cooldown_is_refused_and_later_replaces_the_old(clie
         second = last_code()
         if first != second:
             refused = verify(client, answer=asked_answer(client), code=first)
-            assert refused["Location"] == "/login/verify/"
+            assert refused.status_code == 200 and "not right" in refused.content.decode()
         assert verify(client, code=second)["Location"] == "/login/device/"
 
 
@@ -262,7 +337,8 @@ def test_code_expires_after_five_minutes(client, user):
         send_code(client)
         clock.shift(timedelta(minutes=5, seconds=1))
         response = verify(client, answer=asked_answer(client), code=last_code())
-        assert response["Location"] == "/login/verify/"
+        assert response.status_code == 200
+        assert "That security code is not right" in response.content.decode()
 
 
 def test_a_gateway_failure_is_retried_by_the_worker_not_shown_to_the_customer(
@@ -294,7 +370,8 @@ def test_a_code_cannot_be_used_twice(client, user, make_user):
     # the code stage passed; a second flow would need its own code
     client.post("/logout/")
     start(client, user)
-    assert verify(client, answer=asked_answer(client), code=code)["Location"] == "/login/verify/"
+    refused = verify(client, answer=asked_answer(client), code=code)
+    assert refused.status_code == 200 and "not right" in refused.content.decode()
 
 
 # --- policies --------------------------------------------------------------------------------------
@@ -319,8 +396,8 @@ def test_question_policy_escalates_to_a_code_after_a_wrong_answer(client, user, 
     settings.PORTAL_STEP_UP_POLICY = "question"
     start(client, user)
     answer = asked_answer(client)
-    assert verify(client, answer=WRONG_ANSWER)["Location"] == "/login/verify/"
-    html = client.get("/login/verify/").content.decode()
+    html = verify(client, answer=WRONG_ANSWER).content.decode()
+    assert "That answer does not match" in html
     assert 'id="id_code"' in html and ">Send code</button>" in html
     alone = verify(client, answer=answer)  # not enough any more
     assert alone.status_code == 200 and "There is a problem" in alone.content.decode()
@@ -359,6 +436,24 @@ def test_authenticator_app_code_is_accepted(client, user):
     assert not [m for m in mail.outbox if "security code" in m.subject]
 
 
+def test_a_throttled_app_code_is_told_to_wait_and_not_counted_as_wrong(client, user):
+    device = _app_for(user)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        start(client, user)
+        right = f"{totp(device.bin_key):06d}"
+        wrong = "000000" if right != "000000" else "111111"
+        first = verify(client, answer=asked_answer(client), code=wrong).content.decode()
+        assert "That security code is not right" in first
+        failures = SignInLock.objects.get().failure_count
+        clock.shift(timedelta(milliseconds=500))
+        page = verify(client, code=right).content.decode()
+        assert "Wait 1 second, then enter the code your app shows" in page
+        assert "not right" not in page
+        assert SignInLock.objects.get().failure_count == failures
+        clock.shift(timedelta(seconds=1))
+        assert verify(client, code=right)["Location"] == "/login/device/"
+
+
 def test_backup_code_is_accepted_once(client, user):
     codes = two_step.backup_codes_generate(user=user)
     start(client, user)
@@ -368,9 +463,8 @@ def test_backup_code_is_accepted_once(client, user):
     client.post("/login/device/", {"choice": "skip"})
     client.post("/logout/")
     start(client, user)
-    assert verify(client, answer=asked_answer(client), code=codes[0])["Location"] == (
-        "/login/verify/"
-    )
+    refused = verify(client, answer=asked_answer(client), code=codes[0])
+    assert refused.status_code == 200 and "not right" in refused.content.decode()
 
 
 # --- failures, lock and expiry ---------------------------------------------------------------------
@@ -424,7 +518,7 @@ def test_too_many_code_sends_from_one_ip(client, user, settings):
     start(client, user)
     assert send_code(client).status_code == 200
     assert send_code(client).status_code == 200
-    assert client.post("/login/verify/send/", {"channel": "email"}).status_code == 429
+    assert send_code(client).status_code == 429
 
 
 def test_events_never_hold_answers_or_codes(client, user):

@@ -106,7 +106,7 @@ def test_one_address_waits_out_the_interval_across_flows(client, make_user):
     user = make_user()
     response = client.post("/login/", {"username": user.username, "password": DEMO_PASSWORD})
     assert response["Location"] == "/login/verify/"
-    client.post("/login/verify/send/", {"channel": "email"})
+    client.post("/login/verify/", {"action": "send", "channel": "email"})
     assert len(mail.outbox) == 1
 
     other = HttpsClient()
@@ -200,7 +200,7 @@ def test_step_up_send_says_too_many_codes(client, make_user, settings):
     settings.PORTAL_CODE_MAX_PER_HOUR = 0
     user = make_user()
     client.post("/login/", {"username": user.username, "password": DEMO_PASSWORD})
-    response = client.post("/login/verify/send/", {"channel": "email"}, follow=True)
+    response = client.post("/login/verify/", {"action": "send", "channel": "email"}, follow=True)
     assert response.status_code == 200 and TOO_MANY in response.content.decode()
     assert mail.outbox == []
 

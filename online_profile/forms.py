@@ -16,7 +16,8 @@ from django.contrib.auth.password_validation import (
 from django.core.exceptions import ValidationError
 
 from accounts import fields
-from accounts.forms import CustomerForm, IdentityForm, forget
+from accounts.forms import CustomerForm, IdentityForm
+from accounts.forms import forget as forget  # the views empty failed codes' boxes with it
 from security.challenge import (
     MIN_ANSWER_LENGTH,
     QUESTIONS,
@@ -35,9 +36,6 @@ KEEP_QUESTION = ""
 # The error code of a wrong current password, on every form that asks for it (ReauthForm,
 # PasswordChangeForm): the views count exactly these errors as failed password checks.
 WRONG_PASSWORD = "wrong_password"  # noqa: S105 (an error code)
-
-
-__all__ = ["forget"]  # the views empty the boxes of failed codes and identity data with it
 
 
 class _CodeInput(forms.TextInput):

@@ -94,30 +94,38 @@ def tin_last4(value: str) -> str:
 
 # --- Date of birth --------------------------------------------------------------------------------
 FIRST_BIRTH_YEAR = 1900
-BIRTH_DATE_FORMAT_MESSAGE = "Enter your date of birth as mm/dd/yyyy, e.g. 04/12/1985."
-_TYPED_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-_TYPED_DATE_OTHER_SEPARATORS = re.compile(r"[0-9]{1,2}\s*[^0-9/]\s*[0-9]{1,2}\s*[^0-9/]\s*[0-9]{4}")
+BIRTH_DATE_HINT = "Month, day and year. For example, 04121985 or 04/12/1985."
+BIRTH_DATE_FORMAT_MESSAGE = (
+    "Enter your date of birth as month, day and year, for example 04/12/1985."
+)
+BIRTH_DATE_IMPOSSIBLE_MESSAGE = (
+    "That date does not exist. Enter your date of birth as month, day and year, for example "
+    "04/12/1985."
+)
+# Month and day of 1 or 2 digits and a 4-digit year, between them a slash, dash or dot (spaces
+# around it allowed) or just spaces; or the 8 digits alone, as a phone's number pad types them.
+_SEPARATOR = r"(?:\s*[/.-]\s*|\s+)"
+_TYPED_DATE = re.compile(f"([0-9]{{1,2}}){_SEPARATOR}([0-9]{{1,2}}){_SEPARATOR}([0-9]{{4}})")
+_TYPED_DIGITS = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{4})")
 
 
 def birth_date(value: str, *, today: date | None = None) -> date:
-    """A date of birth as customers type it, mm/dd/yyyy (single-digit month and day allowed),
-    within birth_date_in_range."""
+    """A date of birth as customers type it, month first: "04/12/1985", "4/12/1985",
+    "04-12-1985", "04.12.1985", "04 12 1985" or "04121985"; within birth_date_in_range.
+
+    Without separators only all 8 digits are taken: "4121985" could be April 12 or 41/2, and a
+    2-digit year could be 1920 or 2020, so those are refused with the expected form.
+    """
     text = (value or "").strip()
-    match = _TYPED_DATE.fullmatch(text)
+    match = _TYPED_DATE.fullmatch(text) or _TYPED_DIGITS.fullmatch(text)
     if match is None:
-        if _TYPED_DATE_OTHER_SEPARATORS.fullmatch(text):
-            raise ValidationError(
-                "Use forward slashes between month, day and year, e.g. mm/dd/yyyy.",
-                code="separators",
-            )
         raise ValidationError(BIRTH_DATE_FORMAT_MESSAGE, code="invalid")
     month, day, year = (int(part) for part in match.groups())
     try:
         born = date(year, month, day)
     except ValueError:
-        raise ValidationError(
-            "That date does not exist. Check the month (01-12) and the day.", code="impossible"
-        ) from None
+        # Often a day typed first (25/12/1985): the message says the month comes first.
+        raise ValidationError(BIRTH_DATE_IMPOSSIBLE_MESSAGE, code="impossible") from None
     return birth_date_in_range(born, today=today)
 
 

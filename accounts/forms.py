@@ -11,27 +11,122 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 
 from accounts import fields
 
 
 class UnrenderedTextInput(forms.TextInput):
-    """A text box that never sends what was typed back to the browser (identity data,
-    challenge answers): after an error the customer types it again."""
+    """A text box that never sends what was typed back to the browser (identity data): after an
+    error the customer types it again."""
 
     def format_value(self, value: Any) -> str | None:
         return None
 
 
-class StepForm(forms.Form):
-    """Labels read exactly as the customer is told ("Username", not "Username:")."""
+def _phrase(label: str) -> str:
+    """A label inside a sentence: "Date of birth" -> "date of birth", "VIN" stays "VIN"."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def customer_messages(field: forms.Field, name: str) -> dict[str, str]:
+    """Messages in the customer's words for each error `field` can give, made from its label:
+    "Enter your date of birth.", "Username must be 60 characters or fewer." Django's own
+    ("This field is required.", "Ensure this value has at most ...") say neither which field
+    nor what to do."""
+    label = str(field.label or name.replace("_", " ").capitalize())
+    phrase = _phrase(label)
+    # "your" already in the label ("Code sent to your new email address") reads "Enter the ...".
+    owner = "the" if "your" in phrase.lower().split() else "your"
+    literal = label.replace("%", "%%")  # the length messages are %-formatted by Django
+    messages: dict[str, str] = {
+        "invalid": f"Check {owner} {phrase}: it is not in the form we expect."
+    }
+    if isinstance(field, forms.BooleanField):
+        messages["required"] = "Tick the box to continue."
+    elif isinstance(field, forms.ChoiceField | forms.ModelMultipleChoiceField):
+        messages["required"] = f"Choose {phrase}."
+    else:
+        messages["required"] = f"Enter {owner} {phrase}."
+    if isinstance(field, forms.EmailField):
+        messages["invalid"] = "Enter an email address in the correct format, like name@example.com."
+    # Only a changed page can send a value that was not offered.
+    for code in ("invalid_choice", "invalid_list", "invalid_pk_value"):
+        messages[code] = "Choose one of the options shown."
+    if isinstance(field, forms.CharField):
+        messages["max_length"] = f"{literal} must be %(limit_value)d characters or fewer."
+        messages["min_length"] = f"{literal} must be at least %(limit_value)d characters."
+        messages["null_characters_not_allowed"] = (
+            f"Check {owner} {phrase}: it contains a character we cannot accept."
+        )
+    return messages
+
+
+def django_default_messages(field: forms.Field) -> dict[str, str]:
+    """The messages Django gives `field` unless told otherwise, by error code."""
+    defaults: dict[str, str] = {}
+    for klass in reversed(type(field).__mro__):
+        defaults.update(getattr(klass, "default_error_messages", {}))
+    return {code: str(message) for code, message in defaults.items()}
+
+
+class CustomerForm(forms.Form):
+    """Base of every form customers fill in.
+
+    Labels read exactly as the customer is told ("Username", not "Username:"). Every message a
+    field keeps from Django is replaced by customer_messages(); a message the field sets itself
+    stays. Applied at validation, so fields a subclass adds in __init__ are covered too.
+
+    `kept_secrets` names password boxes shown again after an error, in groups: a box keeps what
+    was typed only if it, and every box before it in its group, had no error (a confirmation is
+    no use without the password it confirms). Only for pages sent with Cache-Control: no-store,
+    so the browser keeps no copy of the page.
+    """
+
+    kept_secrets: tuple[tuple[str, ...], ...] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
+    def full_clean(self) -> None:
+        for name in (name for group in self.kept_secrets for name in group):
+            widget = self.fields[name].widget
+            if isinstance(widget, forms.PasswordInput):
+                widget.render_value = True
+        for name, field in self.fields.items():
+            defaults = django_default_messages(field)
+            for code, message in customer_messages(field, name).items():
+                current = field.error_messages.get(code)
+                if current is None or str(current) == defaults.get(code):
+                    field.error_messages[code] = message
+        super().full_clean()
+        if self.is_bound and self.errors:
+            self._forget_refused_secrets()
 
-class IdentityForm(StepForm):
+    def _forget_refused_secrets(self) -> None:
+        refused: list[str] = []
+        for group in self.kept_secrets:
+            failed = False
+            for name in group:
+                failed = failed or name in self.errors
+                if failed:
+                    refused.append(name)
+        if refused:
+            forget(self, *refused)
+
+
+def forget(form: forms.Form, *names: str) -> None:
+    """Drops fields from a bound form's data so they render empty (the errors stay)."""
+    data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
+    for name in names:
+        data.pop(form.add_prefix(name), None)
+    form.data = data
+
+
+class IdentityForm(CustomerForm):
     tin_last4 = forms.CharField(
         label="Last 4 digits of SSN or TIN",
         max_length=10,
@@ -42,17 +137,16 @@ class IdentityForm(StepForm):
     )
     birth_date = forms.CharField(
         label="Date of birth",
-        help_text="mm/dd/yyyy",
+        help_text=fields.BIRTH_DATE_HINT,
         max_length=20,
+        # Digits alone are enough (04121985), so a phone may show its number pad.
         widget=forms.TextInput(attrs={"autocomplete": "bday", "inputmode": "numeric", "size": 12}),
-        error_messages={"required": "Enter your date of birth as mm/dd/yyyy."},
     )
     reference = forms.CharField(
         label="Account number or VIN",
         help_text="Your loan account number, or the 17-character vehicle identification number.",
         max_length=40,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": "Enter your account number or your vehicle's VIN."},
     )
 
     def clean_tin_last4(self) -> str:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from accounts import fields
-from accounts.forms import StepForm, UnrenderedTextInput
+from accounts.forms import CustomerForm
 from accounts.models import Customer, LoanAccount, User
 from portal.conf import portal
 from security.challenge import challenge_set_problems, question_choices
@@ -54,7 +54,7 @@ class VehicleChoiceField(forms.ModelMultipleChoiceField):
         return vehicle_label(obj)
 
 
-class VehiclesForm(StepForm):
+class VehiclesForm(CustomerForm):
     accounts = VehicleChoiceField(
         label="Vehicles to add",
         queryset=LoanAccount.objects.none(),
@@ -84,7 +84,7 @@ class VehiclesForm(StepForm):
 _QUESTION_CHOICES = [("", "Choose a question"), *question_choices()]
 
 
-class ProfileForm(StepForm):
+class ProfileForm(CustomerForm):
     username = forms.CharField(
         label="Username",
         help_text=fields.USERNAME_HELP,
@@ -100,19 +100,19 @@ class ProfileForm(StepForm):
     answer_1 = forms.CharField(
         label="Answer to challenge question 1",
         max_length=100,
-        widget=UnrenderedTextInput(attrs={"autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     question_2 = forms.ChoiceField(label="Challenge question 2", choices=_QUESTION_CHOICES)
     answer_2 = forms.CharField(
         label="Answer to challenge question 2",
         max_length=100,
-        widget=UnrenderedTextInput(attrs={"autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     question_3 = forms.ChoiceField(label="Challenge question 3", choices=_QUESTION_CHOICES)
     answer_3 = forms.CharField(
         label="Answer to challenge question 3",
         max_length=100,
-        widget=UnrenderedTextInput(attrs={"autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
     QUESTION_FIELDS = (
@@ -120,6 +120,8 @@ class ProfileForm(StepForm):
         ("question_2", "answer_2"),
         ("question_3", "answer_3"),
     )
+    # After an error the page (no-store) shows again the password if the rules accepted it.
+    kept_secrets = (("password1", "password2"),)
 
     def __init__(
         self,
@@ -138,9 +140,6 @@ class ProfileForm(StepForm):
             f"At least {portal.password_min_length} characters. Spaces and any characters are "
             "allowed; a few unrelated words make a strong password."
         )
-        for question, answer in self.QUESTION_FIELDS:
-            self.fields[question].error_messages["required"] = "Choose a question."
-            self.fields[answer].error_messages["required"] = "Enter an answer."
 
     def clean_username(self) -> str:
         username = fields.username(self.cleaned_data["username"])
@@ -202,7 +201,7 @@ class ProfileForm(StepForm):
 
 
 # --- Step 4 ---------------------------------------------------------------------------------------
-class ConsentForm(StepForm):
+class ConsentForm(CustomerForm):
     agree = forms.BooleanField(
         label="I have read the disclosure and I agree to receive my account information "
         "electronically.",
@@ -220,7 +219,7 @@ class ConsentForm(StepForm):
 
 
 # --- Step 5 ---------------------------------------------------------------------------------------
-class SendCodeForm(StepForm):
+class SendCodeForm(CustomerForm):
     """Where the confirmation code goes: one of the contacts on the customer's record."""
 
     channel = forms.TypedChoiceField(
@@ -247,7 +246,7 @@ class SendCodeForm(StepForm):
             self.initial.setdefault("channel", channels[0].value)
 
 
-class ConfirmCodeForm(StepForm):
+class ConfirmCodeForm(CustomerForm):
     code = forms.CharField(
         label="Security code",
         max_length=20,

@@ -1,7 +1,8 @@
 """Forms of My Vehicles and My Online Profile: they validate; online_profile.flow acts.
 
-Secrets (passwords, answers, codes, TIN digits, date of birth) are never rendered back into a
-form after a failed submission; everything else the customer typed is kept.
+After a failed submission everything the customer typed is kept except what was wrong and the
+identity data (TIN digits, date of birth) and codes. Passwords and answers the rules accepted are
+shown again (CustomerForm.kept_secrets): every page here is sent with Cache-Control: no-store.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from django.contrib.auth.password_validation import (
     password_validators_help_texts,
 )
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
 
 from accounts import fields
-from accounts.forms import IdentityForm
+from accounts.forms import CustomerForm, IdentityForm
+from accounts.forms import forget as forget  # the views empty failed codes' boxes with it
 from security import two_step
 from security.challenge import (
     MIN_ANSWER_LENGTH,
@@ -36,14 +37,6 @@ KEEP_QUESTION = ""
 # The error code of a wrong current password, on every form that asks for it (ReauthForm,
 # PasswordChangeForm): the views count exactly these errors as failed password checks.
 WRONG_PASSWORD = "wrong_password"  # noqa: S105 (an error code)
-
-
-def forget(form: forms.Form, *names: str) -> None:
-    """Drops fields from a bound form's data so they render empty (the errors stay)."""
-    data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
-    for name in names:
-        data.pop(form.add_prefix(name), None)
-    form.data = data
 
 
 class _CodeInput(forms.TextInput):
@@ -71,10 +64,14 @@ def _question_choices() -> list[tuple[str, str]]:
     return list(QUESTIONS.items())
 
 
-class ChallengeQuestionUpdateForm(forms.Form):
+class ChallengeQuestionUpdateForm(CustomerForm):
     """Replace the answer of one question, optionally switching to another question."""
 
-    current = forms.ChoiceField(label="Select a question", widget=forms.RadioSelect)
+    current = forms.ChoiceField(
+        label="Select a question",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the question you want to change."},
+    )
     new_question = forms.ChoiceField(
         label="New question",
         required=False,
@@ -87,6 +84,7 @@ class ChallengeQuestionUpdateForm(forms.Form):
         help_text=f"At least {MIN_ANSWER_LENGTH} characters; capitals and spaces do not matter.",
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
+    kept_secrets = (("answer",),)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,8 +112,10 @@ class ChallengeQuestionUpdateForm(forms.Form):
         return cleaned
 
 
-class ChallengeQuestionsResetForm(forms.Form):
+class ChallengeQuestionsResetForm(CustomerForm):
     """Three new questions and answers at once (support asked the customer to replace them)."""
+
+    kept_secrets = tuple((f"answer_{i}",) for i in range(1, REQUIRED_QUESTIONS + 1))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,7 +124,7 @@ class ChallengeQuestionsResetForm(forms.Form):
                 label=f"Question {i}", choices=[("", "Choose a question"), *_question_choices()]
             )
             self.fields[f"answer_{i}"] = forms.CharField(
-                label=f"Answer {i}",
+                label=f"Answer to question {i}",
                 max_length=100,
                 strip=False,
                 help_text=f"At least {MIN_ANSWER_LENGTH} characters; capitals and spaces do not "
@@ -153,7 +153,7 @@ class ChallengeQuestionsResetForm(forms.Form):
 
 
 # --- Password -------------------------------------------------------------------------------------
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(CustomerForm):
     current_password = forms.CharField(
         label="Current password",
         strip=False,
@@ -163,6 +163,7 @@ class PasswordChangeForm(forms.Form):
     new_password2 = new_password_field(
         "Confirm new password", "Type your new password again to confirm it."
     )
+    kept_secrets = (("current_password",), ("new_password1", "new_password2"))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -181,7 +182,7 @@ class PasswordChangeForm(forms.Form):
 
 
 # --- Contact information --------------------------------------------------------------------------
-class ContactForm(forms.Form):
+class ContactForm(CustomerForm):
     email = forms.EmailField(
         label="Email address",
         max_length=254,
@@ -225,7 +226,7 @@ class ContactForm(forms.Form):
         return changed
 
 
-class ContactConfirmForm(forms.Form):
+class ContactConfirmForm(CustomerForm):
     """The codes sent to each new address."""
 
     def __init__(self, *args: Any, email: bool, phone: bool, **kwargs: Any) -> None:
@@ -241,7 +242,7 @@ class ContactConfirmForm(forms.Form):
 
 
 # --- Two-step verification and re-authentication -------------------------------------------------
-class AppCodeForm(forms.Form):
+class AppCodeForm(CustomerForm):
     code = forms.CharField(
         label="Code from your authenticator app",
         max_length=7,
@@ -262,7 +263,7 @@ class AppCodeForm(forms.Form):
         return str(self.cleaned_data["code"])
 
 
-class ReauthForm(forms.Form):
+class ReauthForm(CustomerForm):
     password = forms.CharField(
         label="Password",
         strip=False,

@@ -168,9 +168,10 @@ SECTIONS: list[Section] = [
                 (
                     (
                         "p",
-                        "Type it as mm/dd/yyyy, with forward slashes between month, day and "
-                        "year: for example 04/12/1985 for April 12, 1985. Dashes, dots or "
-                        "spaces in place of the slashes are not accepted.",
+                        "Type the month first, then the day, then the year with all 4 digits: "
+                        "for April 12, 1985, type 04121985 or 04/12/1985. Slashes, dashes, "
+                        "dots or spaces between them are all fine, and so are 4/12/1985 and "
+                        "no separators at all. Without separators, type all 8 digits.",
                     ),
                     (
                         "p",
@@ -180,7 +181,7 @@ SECTIONS: list[Section] = [
                         "us at {support_phone}.",
                     ),
                 ),
-                keywords="dob birthday format",
+                keywords="dob birthday format slashes dashes month day year",
             ),
             Faq(
                 "forgot-username",

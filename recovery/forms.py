@@ -9,7 +9,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accounts.forms import IdentityForm
+from accounts.forms import CustomerForm, IdentityForm
 from portal.conf import portal
 from security.codes import Channel, channel_choice_label, channels_on_file
 from security.password_forms import check_new_password, new_password_field
@@ -32,12 +32,11 @@ class PasswordRecoveryForm(IdentityForm):
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         ),
-        error_messages={"required": "Enter your username."},
     )
     field_order = ["username", "tin_last4", "birth_date", "reference"]
 
 
-class ChannelForm(forms.Form):
+class ChannelForm(CustomerForm):
     """Where the security code goes: the email or mobile phone on file, shown masked."""
 
     channel = forms.TypedChoiceField(
@@ -63,7 +62,7 @@ class ChannelForm(forms.Form):
             field.initial = choices[0][0]
 
 
-class CodeForm(forms.Form):
+class CodeForm(CustomerForm):
     code = forms.CharField(
         label="Security code",
         help_text="The 6-digit code we just sent you.",
@@ -81,13 +80,15 @@ class CodeForm(forms.Form):
         return value
 
 
-class NewPasswordForm(forms.Form):
+class NewPasswordForm(CustomerForm):
     """A new password under the enrollment rules (settings.AUTH_PASSWORD_VALIDATORS)."""
 
     password1 = new_password_field("Password", "Choose a new password.")
     password2 = new_password_field(
         "Confirm password", "Type your new password again to confirm it."
     )
+    # The page is no-store: a password the rules accepted is shown again after an error.
+    kept_secrets = (("password1", "password2"),)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,10 +7,11 @@ from typing import Any, cast
 
 from django import forms
 
+from accounts.forms import CustomerForm
 from security.codes import Channel, channel_choice_label
 
 
-class LoginForm(forms.Form):
+class LoginForm(CustomerForm):
     username = forms.CharField(
         label="Username",
         max_length=150,

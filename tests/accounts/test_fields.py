@@ -167,6 +167,71 @@ travel_to_today = time_machine.travel(
 )
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "04/12/1985",  # the form the hint shows
+        "04121985",  # digits only, as a phone's number pad types them
+        "04-12-1985",
+        "04.12.1985",
+        "04 12 1985",
+        "4/12/1985",  # single-digit month
+        "4-12-1985",
+        "4.12.1985",
+        "4 12 1985",
+        " 04 / 12 / 1985 ",  # spaces around the separators and the date
+    ],
+)
+def test_a_date_of_birth_is_taken_month_first_with_any_usual_separator_or_none(typed):
+    assert fields.birth_date(typed) == date(1985, 4, 12)
+    assert identity_errors(birth_date=typed) == {}
+
+
+@pytest.mark.parametrize(
+    ("typed", "born"), [("12/4/1985", date(1985, 12, 4)), ("1/2/1985", date(1985, 1, 2))]
+)
+def test_a_single_digit_day_is_taken_with_separators(typed, born):
+    assert fields.birth_date(typed) == born
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "4121985",  # 7 digits: April 12 or 41/2?
+        "041285",  # a 2-digit year: 1985 or 2085?
+        "4/12/85",
+        "04/12",  # no year
+        "041219850",  # too long
+        "04//12/1985",  # two separators in a row
+        "04\\12\\1985",  # not a separator people use for dates
+        "April 12 1985",
+        "1985",
+    ],
+)
+def test_ambiguous_short_or_other_forms_are_refused_with_the_expected_form(typed):
+    message = "Enter your date of birth as month, day and year, for example 04/12/1985."
+    assert refused(fields.birth_date, typed) == message
+    assert identity_errors(birth_date=typed) == {"birth_date": [message]}
+
+
+@pytest.mark.parametrize("typed", ["02/30/1990", "02301990", "25/12/1985", "25.12.1985"])
+def test_an_impossible_date_says_the_month_comes_first(typed):
+    assert refused(fields.birth_date, typed) == (
+        "That date does not exist. Enter your date of birth as month, day and year, for example "
+        "04/12/1985."
+    )
+
+
+def test_an_empty_date_of_birth_asks_for_it():
+    assert identity_errors(birth_date="") == {"birth_date": ["Enter your date of birth."]}
+
+
+@travel_to_today
+def test_a_future_date_typed_in_any_accepted_form_is_refused():
+    for typed in ("11/29/2026", "11292026", "11-29-2026", "1.1.2027"):
+        assert refused(fields.birth_date, typed) == "A date of birth cannot be in the future."
+
+
 @travel_to_today
 def test_a_date_of_birth_may_be_today_but_not_tomorrow():
     assert fields.birth_date("11/28/2026") == TODAY

@@ -77,19 +77,20 @@ def test_imported_customer_enrolls_with_the_code_from_the_email_on_record(
     page.goto("/")
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Enroll Now").click()
 
-    # Step 1: a date with dashes is refused with its own message, then the right values pass.
+    # Step 1: a date typed day first is refused with the expected form, then the right values
+    # pass (dashes between the parts are fine).
     _heading(page, "Enter your account information")
     expect(page.locator('.steps li[aria-current="step"]')).to_contain_text("Step 1")
     axe_check(page)
     page.get_by_label("Last 4 digits of SSN or TIN", exact=True).fill("0457")
-    page.get_by_label("Date of birth", exact=True).fill("01-23-1991")
+    page.get_by_label("Date of birth", exact=True).fill("23/01/1991")
     page.get_by_label("Account number or VIN", exact=True).fill(
         f"{first_vin[:8].lower()} {first_vin[8:]}"
     )
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("alert")).to_contain_text("forward slashes")
+    expect(page.get_by_role("alert")).to_contain_text("as month, day and year")
     page.get_by_label("Last 4 digits of SSN or TIN", exact=True).fill("0457")
-    page.get_by_label("Date of birth", exact=True).fill("01/23/1991")
+    page.get_by_label("Date of birth", exact=True).fill("01-23-1991")
     page.get_by_role("button", name="Continue").click()
 
     # Step 2: the verified vehicle is ticked and locked; the second one is added.

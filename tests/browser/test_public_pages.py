@@ -23,7 +23,7 @@ def test_visitor_finds_an_answer_and_the_help_pages_without_axe_violations(
     page.get_by_label("Ask a question").fill("date of birth slashes")
     page.get_by_role("button", name="Search").click()
     expect(page).to_have_url(live_server.url + "/help/?q=date+of+birth+slashes")
-    expect(page.get_by_text("Type it as mm/dd/yyyy, with forward slashes")).to_be_visible()
+    expect(page.get_by_text("Type the month first, then the day")).to_be_visible()
     expect(page.get_by_text("Should I register my device?")).to_have_count(0)
     axe_check(page)
 

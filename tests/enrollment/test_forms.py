@@ -12,7 +12,7 @@ from accounts.fields import mobile_phone
 from accounts.forms import IdentityForm
 from enrollment.forms import ProfileForm, VehiclesForm
 from tests.conftest import make_vin
-from tests.enrollment.conftest import profile_data
+from tests.enrollment.conftest import PASSWORD, profile_data
 
 GOOD_VIN = make_vin(4242)
 
@@ -36,10 +36,19 @@ def test_complete_identity_passes_and_normalises():
     }
 
 
-@pytest.mark.parametrize("typed", ["04-12-1985", "04.12.1985", "04 12 1985", "04\\12\\1985"])
-def test_date_with_other_separators_says_to_use_forward_slashes(typed):
-    (message,) = _identity_errors(birth_date=typed)["birth_date"]
-    assert "forward slashes" in message and "mm/dd/yyyy" in message
+@pytest.mark.parametrize("typed", ["04121985", "04-12-1985", "04.12.1985", "04 12 1985"])
+def test_date_typed_with_digits_only_or_other_separators_is_taken(typed):
+    form = IdentityForm(data={"tin_last4": "1234", "birth_date": typed, "reference": "0123456789"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["birth_date"] == date(1985, 4, 12)
+
+
+def test_date_of_birth_box_offers_the_number_pad_and_shows_both_forms():
+    html = str(IdentityForm()["birth_date"])
+    assert 'inputmode="numeric"' in html
+    assert IdentityForm().fields["birth_date"].help_text == (
+        "Month, day and year. For example, 04121985 or 04/12/1985."
+    )
 
 
 @pytest.mark.parametrize("typed", ["02/30/1990", "13/01/1990", "00/10/1990", "02/29/2023"])
@@ -58,8 +67,7 @@ def test_future_date_has_its_own_message():
 
 def test_date_in_another_format_is_refused_with_the_expected_format():
     (message,) = _identity_errors(birth_date="April 12 1985")["birth_date"]
-    assert "mm/dd/yyyy" in message
-    assert "forward slashes" not in message
+    assert message == "Enter your date of birth as month, day and year, for example 04/12/1985."
 
 
 @pytest.mark.parametrize("typed", ["123", "12345", "12a4", "one2"])
@@ -241,12 +249,13 @@ def test_sixty_four_character_password_with_unicode_and_spaces_is_accepted(make_
     assert _profile_errors(make_customer(), password1=password, password2=password) == {}
 
 
-def test_password_is_never_rendered_back(make_customer):
+def test_a_password_the_rules_accept_is_kept_and_a_wrong_confirmation_emptied(make_customer):
     form = ProfileForm(
         data=profile_data(password2="different one entirely"), customer=make_customer()
     )
     assert not form.is_valid()
-    assert "velvet canyon" not in str(form["password1"]) + str(form["password2"])
+    assert f'value="{PASSWORD}"' in str(form["password1"])
+    assert "value=" not in str(form["password2"])
     assert 'autocomplete="new-password"' in str(form["password1"])
     assert 'autocomplete="new-password"' in str(form["password2"])
     assert "maxlength" not in str(form["password1"])
@@ -286,8 +295,22 @@ def test_question_must_come_from_the_list(make_customer):
     assert "question_1" in errors
 
 
-def test_typed_non_secret_values_are_kept_but_answers_are_not(make_customer):
-    form = ProfileForm(data=profile_data(password2="not the same at all"), customer=make_customer())
+@pytest.mark.parametrize("refused", ["password", "dana.r-2026 password"])
+def test_a_refused_password_empties_both_boxes(make_customer, refused):
+    form = ProfileForm(
+        data=profile_data(password1=refused, password2=refused), customer=make_customer()
+    )
+    assert not form.is_valid() and "password1" in form.errors
+    assert "value=" not in str(form["password1"]) + str(form["password2"])
+
+
+def test_typed_values_and_answers_are_kept_after_an_error(make_customer):
+    form = ProfileForm(
+        data=profile_data(password2="not the same at all", answer_3="ab"), customer=make_customer()
+    )
     assert not form.is_valid()
     assert 'value="dana.r-2026"' in str(form["username"])
-    assert "Blue Ridge" not in str(form["answer_1"])
+    assert 'value="Blue Ridge"' in str(form["answer_1"])
+    assert 'value="rex the dog"' in str(form["answer_2"])
+    # A text box that was wrong keeps what was typed, to be corrected.
+    assert "answer_3" in form.errors and 'value="ab"' in str(form["answer_3"])

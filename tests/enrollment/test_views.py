@@ -64,7 +64,8 @@ def test_enroll_now_leads_to_step_one_with_a_visible_step_indicator(client):
     assert "<h1>Enter your account information</h1>" in page
     for label in ("Last 4 digits of SSN or TIN", "Date of birth", "Account number or VIN"):
         assert f">{label}</label>" in page
-    assert 'id="id_birth_date_helptext">mm/dd/yyyy</p>' in page
+    hint = "Month, day and year. For example, 04121985 or 04/12/1985."
+    assert f'id="id_birth_date_helptext">{hint}</p>' in page
 
 
 def test_identity_matching_an_account_number_starts_the_wizard(client, wizard):

@@ -164,7 +164,7 @@ def test_help_answers_use_the_words_the_portal_shows(client):
         "Create your username and password, and set up your profile",
         "Confirm it&#x27;s you: we send a 6-digit code",
         "The last 4 digits of your Social Security number (SSN)",
-        "mm/dd/yyyy, with forward slashes",
+        "type 04121985 or 04/12/1985",
         "open Manage My Profile and select My Online Profile.",
         "Select Challenge Questions.",
         "Select Update.",

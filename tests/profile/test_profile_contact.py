@@ -138,7 +138,7 @@ def test_removing_the_mobile_phone_needs_no_code(client, customer, sms_outbox):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"email": "not-an-email"}, "valid email"),
+        ({"email": "not-an-email"}, "Enter an email address in the correct format"),
         ({"mobile_phone": "555-01"}, "10-digit"),
         ({"mobile_phone": "call me maybe"}, "mobile number"),
         ({}, "already your contact information"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.utils.html import escape
 
 from security.models import SecurityEvent
 from tests.conftest import DEMO_PASSWORD, HttpsClient
@@ -53,24 +54,36 @@ def test_password_change_records_one_event_and_sends_the_password_email(client, 
 
 
 @pytest.mark.parametrize(
-    "data, message",
+    "data, message, kept",
     [
-        (change(current="not my password at all"), "This is not your current password"),
-        (change(new2="velvet lantern orbit cactus 8"), "do not match"),
-        (change(new1="short pass"), "too short"),
-        (change(new1="password password password"), "commonly used"),
+        (
+            change(current="not my password at all"),
+            "This is not your current password",
+            {"new_password1", "new_password2"},
+        ),
+        (
+            change(new2="velvet lantern orbit cactus 8"),
+            "do not match",
+            {"current_password", "new_password1"},
+        ),
+        (change(new1="short pass"), "too short", {"current_password"}),
+        (change(new1="password password password"), "commonly used", {"current_password"}),
     ],
 )
-def test_a_refused_change_keeps_the_old_password_and_renders_no_password(
-    client, customer, data, message
+def test_a_refused_change_keeps_the_old_password_and_shows_again_only_what_was_accepted(
+    client, customer, data, message, kept
 ):
     sign_in(client, customer)
     response = client.post(URL, data)
     assert response.status_code == 200
+    # Passwords are shown again only on a page the browser must not store.
+    assert "no-store" in response["Cache-Control"]
     page = response.content.decode()
     assert message in page
-    for value in data.values():
-        assert f'value="{value}"' not in page
+    shown = {
+        name for name, value in data.items() if f'name="{name}" value="{escape(value)}"' in page
+    }
+    assert shown == kept
     customer.refresh_from_db()
     assert customer.check_password(DEMO_PASSWORD)
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PASSWORD_CHANGED).exists()

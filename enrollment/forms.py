@@ -257,5 +257,5 @@ class ConfirmCodeForm(CustomerForm):
     )
 
 
-class FinishForm(StepForm):
+class FinishForm(CustomerForm):
     """Step 5 when step 1 was passed with a code to the contact on record: nothing to enter."""

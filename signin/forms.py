@@ -45,7 +45,7 @@ class StepUpAction(StrEnum):
     SEND = "send"
 
 
-class StepUpForm(forms.Form):
+class StepUpForm(CustomerForm):
     """The one step-up form: the challenge question (its text is the answer's label), where to
     send a security code (a choice only when there are several), and the code.
 
@@ -94,7 +94,6 @@ class StepUpForm(forms.Form):
         uses_app: bool = False,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.action = StepUpAction.CONTINUE
         if needs_code and self.is_bound and self.data.get("action") == StepUpAction.SEND:

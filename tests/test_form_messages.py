@@ -34,7 +34,6 @@ MODULES: list[ModuleType] = [
 
 # Forms whose errors never reach the page: the view answers any error with its own message.
 ERRORS_NOT_SHOWN = {
-    signin_forms.SendCodeForm: "signin.views.send_code says 'Choose where we should send ...'",
     device_forms.RegisterDeviceForm: "two buttons; the page shows no form errors",
 }
 
@@ -80,7 +79,7 @@ def _builders(make_user: Any) -> dict[type[forms.BaseForm], Callable[[dict[str, 
         profile_forms.ContactConfirmForm: lambda d: profile_forms.ContactConfirmForm(
             d, email=True, phone=True
         ),
-        profile_forms.AppCodeForm: lambda d: profile_forms.AppCodeForm(d),
+        profile_forms.AppCodeForm: lambda d: profile_forms.AppCodeForm(d, user=user),
         profile_forms.ReauthForm: lambda d: profile_forms.ReauthForm(d, user=user),
         recovery_forms.PasswordRecoveryForm: lambda d: recovery_forms.PasswordRecoveryForm(d),
         recovery_forms.ChannelForm: lambda d: recovery_forms.ChannelForm(d, user=user),
@@ -88,8 +87,13 @@ def _builders(make_user: Any) -> dict[type[forms.BaseForm], Callable[[dict[str, 
         recovery_forms.NewPasswordForm: lambda d: recovery_forms.NewPasswordForm(d, user=user),
         signin_forms.LoginForm: lambda d: signin_forms.LoginForm(d),
         signin_forms.StepUpForm: lambda d: signin_forms.StepUpForm(
-            d, question="What was the name of your first pet?", needs_answer=True, needs_code=True
+            d,
+            question="What was the name of your first pet?",
+            needs_answer=True,
+            needs_code=True,
+            channels=channels,
         ),
+        enrollment_forms.FinishForm: lambda d: enrollment_forms.FinishForm(d),
     }
 
 
@@ -124,15 +128,7 @@ def _shown_messages(form: forms.BaseForm) -> list[str]:
 
 def _checked_forms() -> list[Any]:
     return [
-        pytest.param(
-            klass,
-            marks=pytest.mark.xfail(
-                strict=True, reason="the step-up page is being rebuilt into one form"
-            ),
-            id=klass.__qualname__,
-        )
-        if klass is signin_forms.StepUpForm
-        else pytest.param(klass, id=f"{klass.__module__}.{klass.__qualname__}")
+        pytest.param(klass, id=f"{klass.__module__}.{klass.__qualname__}")
         for klass in sorted(_customer_forms() - set(ERRORS_NOT_SHOWN), key=str)
     ]
 

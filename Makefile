@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.14 python3; do \
 	&& { echo $$p; break; }; done)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint install install-dev browser serve bench scale-test clean
+.PHONY: run test lint install install-dev browser audit serve bench scale-test clean
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (see README.md)"; exit 1; }
@@ -60,6 +60,19 @@ lint: install-dev
 
 test: install-dev browser lint
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory audit
+
+# Lighthouse exactly as package-lock.json pins it, reinstalled only when the lock changes. It
+# drives Debian's Chromium (CHROME_PATH, set by the test); no browser is ever downloaded.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make audit needs Node.js 18.16+ and npm"; exit 1; }
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Lighthouse and axe on every public and signed-in page, and screenshots at 375 and 1280 px:
+# report in var/audit/report.md, screenshots in var/screenshots/ (tests/browser/test_audit.py).
+audit: install-dev browser node_modules/.installed
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -n 0 -m audit tests/browser/test_audit.py
 
 # Performance: the portal in production mode over HTTPS against the Argon2 floor (README).
 bench: install-dev
@@ -75,4 +88,4 @@ scale-test: install-dev
 	$(PY) bench/scale_test.py $(SCALE_ARGS)
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build *.egg-info node_modules

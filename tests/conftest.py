@@ -278,14 +278,35 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Debian's Chromium, never one Playwright downloads: every launch names it. (BrowserType's
+# executable_path, shown in a failing test's fixture values, is Playwright's own default path
+# whatever was launched; the guard below reads the browser process itself.)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_BINARY = "/usr/lib/chromium/chromium"  # what Debian's /usr/bin/chromium script runs
+
+
+def browser_executable(browser: Any) -> str:
+    """The executable of the running browser process (Linux: /proc/<pid>/exe)."""
+    info = browser.new_browser_cdp_session().send("SystemInfo.getProcessInfo")
+    pid = next(p["id"] for p in info["processInfo"] if p["type"] == "browser")
+    return os.readlink(f"/proc/{pid}/exe")
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser_type_launch_args() -> dict[str, Any]:
+    """How every browser of the tests is launched (pytest-playwright's fixtures, should it ever
+    be installed, read the same fixture)."""
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser(browser_type_launch_args: dict[str, Any]) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = playwright.chromium.launch(**browser_type_launch_args)
+        running = browser_executable(chromium)
+        assert running == CHROMIUM_BINARY, f"the tests must drive {CHROMIUM}, not {running}"
         yield chromium
         chromium.close()
 

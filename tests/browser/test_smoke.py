@@ -13,3 +13,10 @@ def test_home_page_over_https_has_no_axe_violations(page, live_server, axe_check
         .is_visible()
     )
     axe_check("/")
+
+
+def test_the_browser_is_debians_chromium(browser, browser_type_launch_args):
+    from tests.conftest import CHROMIUM_BINARY, browser_executable
+
+    assert browser_type_launch_args["executable_path"] == "/usr/bin/chromium"
+    assert browser_executable(browser) == CHROMIUM_BINARY

@@ -9,6 +9,8 @@ urlpatterns = [
     path("help/", views.help_center, name="help_center"),
     path("security/", views.security_center, name="security_center"),
     path("contact/", views.contact, name="contact"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the support console's).
+    path("favicon.ico", views.favicon, name="favicon"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
     path(".well-known/change-password", views.change_password, name="change_password"),
     path("language/", languages.language_switch, name="language_switch"),

@@ -115,9 +115,10 @@ def scores(result: dict[str, Any]) -> dict[str, int | None]:
 
 
 # --- axe ------------------------------------------------------------------------------------------
-def axe_findings(axe: Any, page: Any) -> list[str]:
-    """Every violation, and every color-contrast result axe could not decide (needs review)."""
-    response = axe.run(page).response
+def axe_findings(axe: Any, page: Any, context: str | None = None) -> list[str]:
+    """Every violation, and every color-contrast result axe could not decide (needs review),
+    in `context` (a selector; the whole page without one)."""
+    response = axe.run(page, context=context).response
     findings = [
         f"{v['id']} ({v['impact']}): {v['help']} [{'; '.join(' '.join(n['target']) for n in v['nodes'])}]"
         for v in response["violations"]
@@ -205,7 +206,10 @@ def test_every_page_passes_lighthouse_and_axe_and_is_photographed(
             if private:
                 menu.locator("summary").click()
                 if menu.evaluate("menu => menu.open"):
-                    axe_results[name]["menu open"] = axe_findings(axe, checked)
+                    # The open menu itself, with the header it sits in. The page under it was
+                    # checked with the menu closed; with it open axe cannot see the colours of
+                    # what the menu covers, and reports those as "needs review".
+                    axe_results[name]["menu open"] = axe_findings(axe, checked, ".site-header")
                 else:
                     problems[name].append("the Manage My Profile menu did not open")
             for state, findings in axe_results[name].items():

@@ -61,3 +61,10 @@ def test_change_password_asks_a_visitor_to_log_in_first(client):
     assert response.redirect_chain[0] == ("/my/profile/password/", 302)
     assert response.status_code == 200
     assert "Log In" in response.content.decode()
+
+
+def test_favicon_ico_points_at_the_portals_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
+    assert client.get(response["Location"]).status_code == 200

@@ -1,4 +1,5 @@
-"""Security notification emails, each with a single-use "This wasn't me" link.
+"""Security notifications: an email with a single-use "This wasn't me" link, or a text message
+to a customer with no email address on file.
 
 Every email tells the customer what happened, when, from which browser and address, and what to
 do if it was not them: follow the link (which locks online access and ends every session) and
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from portal.conf import portal
 from security.models import ActionToken
-from security.outgoing import email_queue
+from security.outgoing import email_queue, sms_queue
 from security.user_agents import device_name
 
 if TYPE_CHECKING:
@@ -99,22 +100,25 @@ def notify(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown security notification kind: {kind}")
-    if not user.email:
-        logger.warning("security email %s not sent: user %s has no email on file", kind, user.pk)
+    if not user.email and not (user.mobile_phone and not user.is_staff):
+        logger.warning("security notice %s not sent: user %s has no contact on file", kind, user.pk)
         return
     not_me_url = ""
-    try:
-        # Its own savepoint, so a failure here leaves the caller's transaction usable.
-        with transaction.atomic():
-            token = not_me_token_create(user=user)
-        not_me_url = _absolute_url(reverse("recovery:not_me", args=[token]), request)
-    except Exception as exc:
-        logger.warning(
-            "security email %s for user %s: no link could be made (%s)",
-            kind,
-            user.pk,
-            exc.__class__.__name__,
-        )
+    # Staff are not customers: their "wasn't me" is a call to their supervisor, not the
+    # customers' link (which would hold a login they cannot use anyway).
+    if user.email and not user.is_staff:
+        try:
+            # Its own savepoint, so a failure here leaves the caller's transaction usable.
+            with transaction.atomic():
+                token = not_me_token_create(user=user)
+            not_me_url = _absolute_url(reverse("recovery:not_me", args=[token]), request)
+        except Exception as exc:
+            logger.warning(
+                "security email %s for user %s: no link could be made (%s)",
+                kind,
+                user.pk,
+                exc.__class__.__name__,
+            )
     values: dict[str, Any] = {
         "lender_name": portal.lender_name,
         "support_phone": portal.support_phone,
@@ -126,14 +130,20 @@ def notify(
         "ip": getattr(request, "client_ip", "") if request else "",
         "not_me_url": not_me_url,
         "not_me_days": NOT_ME_LINK_DAYS,
+        "staff": user.is_staff,
         **(context or {}),
     }
     try:
         subject = " ".join(render_to_string(f"security/email/{kind}_subject.txt", values).split())
-        body = render_to_string(f"security/email/{kind}_body.txt", values)
         # Its own savepoint, like the token's: a failure leaves the caller's transaction usable.
         with transaction.atomic():
-            email_queue(to=user.email, subject=subject, body=body)
+            if user.email:
+                body = render_to_string(f"security/email/{kind}_body.txt", values)
+                email_queue(to=user.email, subject=subject, body=body)
+            else:
+                # No email on file: the same news, briefly, by text message to the mobile.
+                text = render_to_string("security/sms/notice.txt", {**values, "subject": subject})
+                sms_queue(to=user.mobile_phone, body=" ".join(text.split()))
     except Exception as exc:
         logger.warning(
             "security email %s for user %s could not be queued (%s)",

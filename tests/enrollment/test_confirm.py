@@ -209,6 +209,11 @@ def test_a_customer_with_only_a_mobile_on_record_confirms_by_text_message(
     user = User.objects.get(customer=customer)
     assert (user.email, user.mobile_phone) == ("", customer.mobile_phone)
     assert mailoutbox == []  # no email on record: nothing to email
+    # ...so the contact on record learns by text message that online access was set up.
+    to, text = sms_outbox[-1]
+    assert to == customer.mobile_phone
+    assert "Online access to your" in text and "was set up" in text and "Not you? Call" in text
+    assert len(text) <= 160  # one text message
 
 
 def test_sending_and_entering_codes_are_limited_per_client_ip(client, wizard, settings):

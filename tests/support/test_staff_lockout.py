@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from security.models import SecurityEvent
+from security.models import ActionToken, SecurityEvent
 from tests.conftest import DEMO_PASSWORD, HttpsClient
 from tests.security.concurrency import concurrent_db, run_at_once
 from tests.signin.test_login import CSRF_INPUT
@@ -197,6 +197,10 @@ def test_the_locking_attempt_records_locked_and_emails_the_staff_member(console_
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["kim.agent@lender.example"]
     assert "temporarily locked" in mail.outbox[0].subject
+    # A staff member's "wasn't me" is their supervisor, not the customers' link.
+    body = mail.outbox[0].body
+    assert "/not-me/" not in body and "Tell your supervisor at once" in body
+    assert not ActionToken.objects.filter(user=staff).exists()
 
 
 def test_a_staff_member_without_an_email_is_locked_without_an_email(console_url, make_staff):

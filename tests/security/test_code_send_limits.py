@@ -28,7 +28,8 @@ WAIT = re.compile(r"Please wait (\d+) seconds and try again\.")
 
 
 def _number(i: int) -> str:
-    return f"+12015550{150 + i}"
+    # Another area code than make_customer's numbers, so a new number never is the old one.
+    return f"+13125550{100 + i}"
 
 
 def _texts() -> int:

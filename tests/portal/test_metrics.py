@@ -158,3 +158,11 @@ def test_an_instance_starts_with_an_empty_counter_directory(tmp_path, monkeypatc
     import os
 
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(stale)
+
+
+def test_prometheus_may_scrape_an_instance_over_plain_http_on_loopback(plain_http_client):
+    """Behind nginx the instances speak HTTP on loopback; a scrape there is not sent to https."""
+    response = plain_http_client.get("/metrics")
+    assert response.status_code == 200
+    assert b"portal_request_duration_seconds" in response.content
+    assert plain_http_client.get("/my/vehicles/").status_code == 301  # everything else is

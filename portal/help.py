@@ -101,7 +101,10 @@ SECTIONS: list[Section] = [
                 "enroll",
                 _("How do I enroll for online access?"),
                 (
-                    ("p", _("Select Enroll Now at the top of any page. It takes five short steps:")),
+                    (
+                        "p",
+                        _("Select Enroll Now at the top of any page. It takes five short steps:"),
+                    ),
                     (
                         "ol",
                         [

@@ -58,6 +58,16 @@ def compiled_messages() -> None:
     compile_messages()
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Iterator[None]:
+    """A request leaves its language active in the thread (LocaleMiddleware never resets it), so
+    a test after a Spanish request would otherwise run in Spanish."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 # --- HTTPS test client ----------------------------------------------------------------------------
 class HttpsClient(Client):
     """The portal only speaks HTTPS; every request of this client arrives as HTTPS."""

@@ -102,9 +102,7 @@ def test_a_spanish_search_finds_the_spanish_answer(client):
 
 
 def test_a_spanish_search_ignores_accents_and_finds_the_search_words(client):
-    # Typed without accents, and a word only the hidden search words have.
-    html = client.get("/help/", {"q": "estafa telefono"}, headers=SPANISH).content.decode()
-    assert questions_on(html) == []
+    # Typed without its accent ("contraseña"), and a word only the hidden search words have.
     found = questions_on(
         client.get("/help/", {"q": "contrasena"}, headers=SPANISH).content.decode()
     )
@@ -116,7 +114,7 @@ def test_a_spanish_search_ignores_accents_and_finds_the_search_words(client):
 def test_an_english_word_finds_nothing_in_spanish_answers():
     with translation.override("es"):
         assert search_faq("giraffe") == []
-        assert [faq.slug for s in search_faq("bloqueado") for faq in s.faqs][0] == "locked"
+        assert "locked" in [faq.slug for s in search_faq("bloqueado") for faq in s.faqs]
 
 
 def test_the_step_up_answer_follows_the_policy_in_spanish(client, settings):

@@ -73,7 +73,10 @@ class CustomerLanguageMiddleware:
 def language_switch(request: HttpRequest) -> HttpResponse:
     """English | Español: back to the page the customer was on, in the language they chose."""
     language = request.POST.get("language", "")
-    next_url = safe_next_url(request, request.POST.get("next", "")) or "/"
+    # The footer's switch sends the page in its form's address (?next=), a script may post it.
+    next_url = (
+        safe_next_url(request, request.POST.get("next") or request.GET.get("next", "")) or "/"
+    )
     response = HttpResponseRedirect(next_url)
     if language not in LANGUAGE_CODES:
         return response

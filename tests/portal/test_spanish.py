@@ -210,3 +210,22 @@ def test_amounts_are_us_dollars_in_both_languages(language):
     with translation.override(language):
         assert AMOUNT.render(Context({"amount": Decimal("1234.56")})) == "$1,234.56"
         assert formats.number_format(Decimal("1234.5"), 2, force_grouping=True) == "1,234.50"
+
+
+def test_the_esign_disclosure_is_wholly_in_spanish():
+    """A legal disclosure: no heading, paragraph or list item may be left in English."""
+    from django.template.loader import render_to_string
+
+    context = {"lender_name": "Example Auto Finance", "esign_version": "2026-11"}
+    context |= {"support_phone": "1-800-555-0142", "support_hours": "9 a.m. to 5 p.m."}
+    blocks = re.compile(r"<(h2|h3|p|li)[^>]*>(.*?)</\1>", re.S)
+    template = "partials/esign_disclosure.html"
+
+    def texts(language: str) -> list[str]:
+        with translation.override(language):
+            return [text for _, text in blocks.findall(render_to_string(template, context))]
+
+    english, spanish = texts("en"), texts("es")
+    assert len(english) == len(spanish) == 21
+    assert not set(english) & set(spanish)
+    assert "Consentimiento para recibir comunicaciones electrónicas" in spanish

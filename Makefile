@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.14 python3; do \
 	&& { echo $$p; break; }; done)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint install install-dev browser audit serve bench scale-test clean
+.PHONY: run test lint install install-dev browser gettext messages audit serve bench scale-test clean
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (see README.md)"; exit 1; }
@@ -38,7 +38,18 @@ browser:
 		$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }; }
 
-run: install
+# Debian's gettext for msgfmt, which compiles the translations (locale/).
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq gettext >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gettext; }; }
+
+# The Spanish catalogue, compiled to the django.mo Django reads (never committed).
+messages: install gettext
+	$(PY) manage.py compilemessages -l es --ignore=.venv --ignore=node_modules
+
+run: install messages
 	$(PY) manage.py check
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py import_accounts data/demo_accounts.csv
@@ -58,7 +69,7 @@ lint: install-dev
 		SMS_BACKEND=sms_gateway.ProviderBackend \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
-test: install-dev browser lint
+test: install-dev browser messages lint
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory audit
 

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
     from phonenumbers import PhoneNumber
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
 
 # --- Mobile phone ---------------------------------------------------------------------------------
 PHONE_REGION = "US"
-PHONE_MESSAGE = (
+PHONE_MESSAGE = gettext_lazy(
     "Enter a 10-digit US mobile number like (201) 555-0123, or one with its country code, "
     "like +44 7700 900123."
 )
@@ -80,7 +83,7 @@ def _can_take_texts(lib: ModuleType, number: PhoneNumber) -> bool:
 
 
 # --- Last 4 digits of the SSN or TIN --------------------------------------------------------------
-TIN_LAST4_MESSAGE = "Enter exactly 4 digits: the last 4 of your SSN or TIN."
+TIN_LAST4_MESSAGE = gettext_lazy("Enter exactly 4 digits: the last 4 of your SSN or TIN.")
 _TIN_LAST4 = re.compile(r"[0-9]{4}")
 
 
@@ -94,11 +97,12 @@ def tin_last4(value: str) -> str:
 
 # --- Date of birth --------------------------------------------------------------------------------
 FIRST_BIRTH_YEAR = 1900
-BIRTH_DATE_HINT = "Month, day and year. For example, 04121985 or 04/12/1985."
-BIRTH_DATE_FORMAT_MESSAGE = (
+# Month first in every language: the loan records are US ones (the Spanish hint says so too).
+BIRTH_DATE_HINT = gettext_lazy("Month, day and year. For example, 04121985 or 04/12/1985.")
+BIRTH_DATE_FORMAT_MESSAGE = gettext_lazy(
     "Enter your date of birth as month, day and year, for example 04/12/1985."
 )
-BIRTH_DATE_IMPOSSIBLE_MESSAGE = (
+BIRTH_DATE_IMPOSSIBLE_MESSAGE = gettext_lazy(
     "That date does not exist. Enter your date of birth as month, day and year, for example "
     "04/12/1985."
 )
@@ -133,10 +137,11 @@ def birth_date_in_range(born: date, *, today: date | None = None) -> date:
     """A date of birth not in the future (today, in the portal's time zone, is allowed) and not
     before 1900. However the date was entered: typed, picked or imported."""
     if born > (today or timezone.localdate()):
-        raise ValidationError("A date of birth cannot be in the future.", code="future")
+        raise ValidationError(_("A date of birth cannot be in the future."), code="future")
     if born.year < FIRST_BIRTH_YEAR:
         raise ValidationError(
-            f"Check the year of the date of birth: it cannot be before {FIRST_BIRTH_YEAR}.",
+            _("Check the year of the date of birth: it cannot be before %(year)s.")
+            % {"year": FIRST_BIRTH_YEAR},
             code="too_early",
         )
     return born
@@ -145,9 +150,14 @@ def birth_date_in_range(born: date, *, today: date | None = None) -> date:
 # --- Account number and VIN -----------------------------------------------------------------------
 ACCOUNT_NUMBER_MIN, ACCOUNT_NUMBER_MAX = 4, 20
 _ACCOUNT_NUMBER = re.compile(f"[A-Z0-9]{{{ACCOUNT_NUMBER_MIN},{ACCOUNT_NUMBER_MAX}}}")
-REFERENCE_MESSAGE = (
-    f"Enter your account number ({ACCOUNT_NUMBER_MIN} to {ACCOUNT_NUMBER_MAX} letters and digits)"
-    " or your 17-character VIN."
+# A message with numbers filled in, read in the language active when it is shown.
+_interpolated = lazy(lambda text, values: str(text) % values, str)
+REFERENCE_MESSAGE = _interpolated(
+    gettext_lazy(
+        "Enter your account number (%(min)s to %(max)s letters and digits) or your 17-character "
+        "VIN."
+    ),
+    {"min": ACCOUNT_NUMBER_MIN, "max": ACCOUNT_NUMBER_MAX},
 )
 
 _VIN_TRANSLITERATION = {
@@ -179,8 +189,8 @@ def account_number(value: str) -> str:
     number = normalize_reference(value)
     if not _ACCOUNT_NUMBER.fullmatch(number):
         raise ValidationError(
-            f"An account number has {ACCOUNT_NUMBER_MIN} to {ACCOUNT_NUMBER_MAX} letters and "
-            "digits.",
+            _("An account number has %(min)s to %(max)s letters and digits.")
+            % {"min": ACCOUNT_NUMBER_MIN, "max": ACCOUNT_NUMBER_MAX},
             code="invalid",
         )
     return number
@@ -195,13 +205,13 @@ def vin_problem(candidate: str) -> str | None:
     """Why a normalised reference is not a valid VIN (ISO 3779 with the North American check
     digit), or None."""
     if len(candidate) != 17:
-        return "A VIN has 17 characters."
+        return _("A VIN has 17 characters.")
     if any(ch in "IOQ" for ch in candidate):
-        return "A VIN never contains the letters I, O or Q."
+        return _("A VIN never contains the letters I, O or Q.")
     if not _VIN.fullmatch(candidate):
-        return "A VIN has only letters and digits."
+        return _("A VIN has only letters and digits.")
     if candidate[8] != vin_check_digit(candidate):
-        return "This VIN's check digit does not match; please check each character."
+        return _("This VIN's check digit does not match; please check each character.")
     return None
 
 
@@ -242,9 +252,12 @@ def reference(value: str) -> str:
 
 # --- Username -------------------------------------------------------------------------------------
 USERNAME_MIN, USERNAME_MAX = 6, 30
-USERNAME_HELP = (
-    f"{USERNAME_MIN} to {USERNAME_MAX} characters: letters, digits, periods (.), underscores (_) "
-    "or hyphens (-)."
+USERNAME_HELP = _interpolated(
+    gettext_lazy(
+        "%(min)s to %(max)s characters: letters, digits, periods (.), underscores (_) or "
+        "hyphens (-)."
+    ),
+    {"min": USERNAME_MIN, "max": USERNAME_MAX},
 )
 _USERNAME = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -255,12 +268,13 @@ def username(value: str) -> str:
     name = (value or "").strip()
     if not USERNAME_MIN <= len(name) <= USERNAME_MAX:
         raise ValidationError(
-            f"Your username must be {USERNAME_MIN} to {USERNAME_MAX} characters long.",
+            _("Your username must be %(min)s to %(max)s characters long.")
+            % {"min": USERNAME_MIN, "max": USERNAME_MAX},
             code="length",
         )
     if not _USERNAME.fullmatch(name):
         raise ValidationError(
-            "Use only letters, digits, periods (.), underscores (_) and hyphens (-).",
+            _("Use only letters, digits, periods (.), underscores (_) and hyphens (-)."),
             code="characters",
         )
     return name

@@ -12,6 +12,8 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import fields
 
@@ -31,36 +33,56 @@ def _phrase(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
+# Words that show a label already says whose the value is ("Code sent to your new email
+# address"), in each language of the portal: such a label reads "Enter the ...", not "your".
+_OWNER_WORDS = frozenset({"your", "su", "sus"})
+
+
 def customer_messages(field: forms.Field, name: str) -> dict[str, str]:
-    """Messages in the customer's words for each error `field` can give, made from its label:
-    "Enter your date of birth.", "Username must be 60 characters or fewer." Django's own
-    ("This field is required.", "Ensure this value has at most ...") say neither which field
-    nor what to do."""
+    """Messages in the customer's words for each error `field` can give, made from its label in
+    the active language: "Enter your date of birth.", "Username must be 60 characters or
+    fewer." Django's own ("This field is required.", "Ensure this value has at most ...") say
+    neither which field nor what to do. Each is one whole translatable sentence with the label
+    as a placeholder; where a language cannot fit a label into it (Spanish articles follow the
+    noun), its translation quotes the label instead, and a field whose message still reads badly
+    sets its own."""
     label = str(field.label or name.replace("_", " ").capitalize())
     phrase = _phrase(label)
-    # "your" already in the label ("Code sent to your new email address") reads "Enter the ...".
-    owner = "the" if "your" in phrase.lower().split() else "your"
-    literal = label.replace("%", "%%")  # the length messages are %-formatted by Django
+    owned = not _OWNER_WORDS.isdisjoint(phrase.lower().split())
+    values = {"field": phrase}
     messages: dict[str, str] = {
-        "invalid": f"Check {owner} {phrase}: it is not in the form we expect."
+        "invalid": (
+            _("Check the %(field)s: it is not in the form we expect.")
+            if owned
+            else _("Check your %(field)s: it is not in the form we expect.")
+        )
+        % values
     }
     if isinstance(field, forms.BooleanField):
-        messages["required"] = "Tick the box to continue."
+        messages["required"] = _("Tick the box to continue.")
     elif isinstance(field, forms.ChoiceField | forms.ModelMultipleChoiceField):
-        messages["required"] = f"Choose {phrase}."
+        messages["required"] = _("Choose %(field)s.") % values
     else:
-        messages["required"] = f"Enter {owner} {phrase}."
+        messages["required"] = (
+            _("Enter the %(field)s.") if owned else _("Enter your %(field)s.")
+        ) % values
     if isinstance(field, forms.EmailField):
-        messages["invalid"] = "Enter an email address in the correct format, like name@example.com."
+        messages["invalid"] = _(
+            "Enter an email address in the correct format, like name@example.com."
+        )
     # Only a changed page can send a value that was not offered.
     for code in ("invalid_choice", "invalid_list", "invalid_pk_value"):
-        messages[code] = "Choose one of the options shown."
+        messages[code] = _("Choose one of the options shown.")
     if isinstance(field, forms.CharField):
-        messages["max_length"] = f"{literal} must be %(limit_value)d characters or fewer."
-        messages["min_length"] = f"{literal} must be at least %(limit_value)d characters."
+        # Django fills in %(limit_value)s when it shows these, so the label's own % is doubled.
+        limit = {"field": label.replace("%", "%%"), "limit_value": "%(limit_value)s"}
+        messages["max_length"] = _("%(field)s must be %(limit_value)s characters or fewer.") % limit
+        messages["min_length"] = _("%(field)s must be at least %(limit_value)s characters.") % limit
         messages["null_characters_not_allowed"] = (
-            f"Check {owner} {phrase}: it contains a character we cannot accept."
-        )
+            _("Check the %(field)s: it contains a character we cannot accept.")
+            if owned
+            else _("Check your %(field)s: it contains a character we cannot accept.")
+        ) % values
     return messages
 
 
@@ -128,23 +150,29 @@ def forget(form: forms.Form, *names: str) -> None:
 
 class IdentityForm(CustomerForm):
     tin_last4 = forms.CharField(
-        label="Last 4 digits of SSN or TIN",
+        label=gettext_lazy("Last 4 digits of SSN or TIN"),
         max_length=10,
         widget=UnrenderedTextInput(
             attrs={"inputmode": "numeric", "autocomplete": "off", "size": 6, "maxlength": 10}
         ),
-        error_messages={"required": "Enter the last 4 digits of your SSN or TIN."},
+        # Its own messages: the generated ones cannot put "your" before a plural in Spanish.
+        error_messages={
+            "required": gettext_lazy("Enter the last 4 digits of your SSN or TIN."),
+            "null_characters_not_allowed": fields.TIN_LAST4_MESSAGE,
+        },
     )
     birth_date = forms.CharField(
-        label="Date of birth",
+        label=gettext_lazy("Date of birth"),
         help_text=fields.BIRTH_DATE_HINT,
         max_length=20,
         # Digits alone are enough (04121985), so a phone may show its number pad.
         widget=forms.TextInput(attrs={"autocomplete": "bday", "inputmode": "numeric", "size": 12}),
     )
     reference = forms.CharField(
-        label="Account number or VIN",
-        help_text="Your loan account number, or the 17-character vehicle identification number.",
+        label=gettext_lazy("Account number or VIN"),
+        help_text=gettext_lazy(
+            "Your loan account number, or the 17-character vehicle identification number."
+        ),
         max_length=40,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )

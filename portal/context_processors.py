@@ -1,6 +1,7 @@
 from django.http import HttpRequest
 
 from portal.conf import portal
+from portal.languages import support_hours
 
 
 def lender(request: HttpRequest) -> dict[str, str]:
@@ -8,5 +9,5 @@ def lender(request: HttpRequest) -> dict[str, str]:
         "lender_name": portal.lender_name,
         "logo_url": portal.logo_url,
         "support_phone": portal.support_phone,
-        "support_hours": portal.support_hours,
+        "support_hours": support_hours(),
     }

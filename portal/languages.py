@@ -14,12 +14,23 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from portal.conf import portal
 from security.redirects import safe_next_url
 
 LANGUAGE_CODES = frozenset(code for code, _ in settings.LANGUAGES)
+
+# PORTAL_SUPPORT_HOURS's default (portal/settings.py), here so the catalogue has it and Spanish
+# pages show it in Spanish; hours a lender sets itself are shown as it wrote them.
+gettext_noop("Monday to Friday 8 a.m. to 9 p.m., Saturday 9 a.m. to 5 p.m. ET")
+
+
+def support_hours() -> str:
+    """The support hours in the active language, when the catalogue has them."""
+    hours = portal.support_hours
+    return gettext(hours) if hours else hours  # gettext("") is the catalogue's header
 
 
 def language_cookie_set(response: HttpResponse, language: str) -> None:
@@ -62,7 +73,10 @@ class CustomerLanguageMiddleware:
 def language_switch(request: HttpRequest) -> HttpResponse:
     """English | Español: back to the page the customer was on, in the language they chose."""
     language = request.POST.get("language", "")
-    next_url = safe_next_url(request, request.POST.get("next", "")) or "/"
+    # The footer's switch sends the page in its form's address (?next=), a script may post it.
+    next_url = (
+        safe_next_url(request, request.POST.get("next") or request.GET.get("next", "")) or "/"
+    )
     response = HttpResponseRedirect(next_url)
     if language not in LANGUAGE_CODES:
         return response

@@ -97,6 +97,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
@@ -335,6 +336,8 @@ LANGUAGE_COOKIE_SECURE = True
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+# Dates, times and amounts as the lender writes them in each language (portal/formats/).
+FORMAT_MODULE_PATH = "portal.formats"
 TIME_ZONE = "America/New_York"
 USE_I18N = True
 USE_TZ = True

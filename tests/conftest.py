@@ -24,6 +24,50 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 DEMO_PASSWORD = "correct horse battery staple 42"
 
 
+# --- Translations ---------------------------------------------------------------------------------
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+
+def compile_messages(locale_dir: Path = LOCALE_DIR) -> None:
+    """Compiles each language's django.po to django.mo when the .mo is missing or older, as
+    `manage.py compilemessages` does, but into a temporary file renamed into place: xdist workers
+    compiling at once then never let a test read a half-written catalogue."""
+    import subprocess
+    import tempfile
+
+    from django.utils.translation.reloader import translation_file_changed
+
+    for po in sorted(locale_dir.glob("*/LC_MESSAGES/django.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        fd, temporary = tempfile.mkstemp(dir=po.parent, prefix=".django.", suffix=".mo")
+        os.close(fd)
+        try:
+            subprocess.run(["msgfmt", "--check-format", "-o", temporary, str(po)], check=True)
+            os.replace(temporary, mo)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+        # A catalogue read before this (by another test run's import) is read again.
+        translation_file_changed(sender=None, file_path=mo)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def compiled_messages() -> None:
+    """The Spanish pages need the compiled catalogue; compiled once per test run."""
+    compile_messages()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Iterator[None]:
+    """A request leaves its language active in the thread (LocaleMiddleware never resets it), so
+    a test after a Spanish request would otherwise run in Spanish."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 # --- HTTPS test client ----------------------------------------------------------------------------
 class HttpsClient(Client):
     """The portal only speaks HTTPS; every request of this client arrives as HTTPS."""

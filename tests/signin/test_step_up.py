@@ -258,7 +258,9 @@ def test_send_code_keeps_the_answer_typed_and_continue_checks_both(client, user)
 
 def test_one_form_with_two_buttons_and_a_code_field_for_backup_codes(client, user):
     html = start(client, user).content.decode()
-    assert html.count("<form") == 1 + html.count('action="/logout/"')
+    # Besides the header's Log Out and the footer's English | Español.
+    other_forms = html.count('action="/logout/"') + html.count('class="language-switch"')
+    assert html.count("<form") == 1 + other_forms
     assert '<button type="submit" name="action" value="send" class="secondary">Send code' in html
     assert '<button type="submit" name="action" value="continue">Continue' in html
     code_input = re.search(r'<input[^>]*id="id_code"[^>]*>', html).group(0)

@@ -8,11 +8,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
-MISMATCH = "The two passwords do not match. Type the same one twice."
+MISMATCH = gettext_lazy("The two passwords do not match. Type the same one twice.")
 
 
-def new_password_field(label: str, required: str) -> forms.CharField:
+def new_password_field(label: str | Promise, required: str | Promise) -> forms.CharField:
     # Not stripped: spaces are part of a passphrase. "new-password" lets managers suggest one.
     return forms.CharField(
         label=label,

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.contrib import auth
 from django.contrib.auth import update_session_auth_hash
@@ -34,6 +35,9 @@ from security.models import (
 )
 from security.notifications import notify
 from security.sessions import mark_password_verified
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # --- My Vehicles and My Online Profile --------------------------------------------------------------
 # Each change below is one transaction that records one security event; the email naming the
@@ -338,7 +342,7 @@ def contact_change_apply(
     )
 
 
-def _contact_change_said(*, email: str | None, mobile_phone: str | None) -> str:
+def _contact_change_said(*, email: str | None, mobile_phone: str | None) -> StrOrPromise:
     """The notice's sentence for a contact change: whole sentences, one per case."""
     if email is not None and mobile_phone:
         return gettext_lazy("Your email address and mobile phone number on file changed")

@@ -21,6 +21,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from accounts.models import User
     from security.models import ChallengeAnswer
 
@@ -60,7 +62,7 @@ ANSWER_TOO_SHORT = lazy(_answer_too_short, str)()
 ANSWER_REPEATED = gettext_lazy("Use an answer different from your other answers.")
 
 # (problem with the question, problem with the answer); None where there is none.
-Problems = tuple[str | None, str | None]
+Problems = tuple["StrOrPromise | None", "StrOrPromise | None"]
 
 
 def question_text(key: str) -> str:
@@ -68,7 +70,7 @@ def question_text(key: str) -> str:
     return gettext(QUESTIONS[key]) if key in QUESTIONS else ""
 
 
-def question_choices() -> list[tuple[str, str]]:
+def question_choices() -> list[tuple[str, StrOrPromise]]:
     """(key, text) for a choice field; each text is translated when the field is rendered, so
     the list can be built once at import."""
     return [(key, gettext_lazy(text)) for key, text in QUESTIONS.items()]
@@ -78,7 +80,7 @@ def normalize_answer(answer: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", answer or "").casefold().split())
 
 
-def answer_problem(answer: str) -> str | None:
+def answer_problem(answer: str) -> StrOrPromise | None:
     """What is wrong with an answer on its own (too short once normalised), or None."""
     return ANSWER_TOO_SHORT if len(normalize_answer(answer)) < MIN_ANSWER_LENGTH else None
 
@@ -95,8 +97,8 @@ def challenge_set_problems(pairs: Iterable[tuple[str | None, str | None]]) -> li
     seen_questions: set[str] = set()
     seen_answers: set[str] = set()
     for question, answer in pairs:
-        question_error: str | None = None
-        answer_error: str | None = None
+        question_error: StrOrPromise | None = None
+        answer_error: StrOrPromise | None = None
         if question:
             if question not in QUESTIONS:
                 question_error = QUESTION_UNKNOWN
@@ -118,8 +120,8 @@ def replacement_problems(
 ) -> Problems:
     """What is wrong with replacing one question of a saved set by (question, answer), checked
     against the user's `others` saved rows under the same rules (answers through their hashes)."""
-    question_error: str | None = None
-    answer_error: str | None = None
+    question_error: StrOrPromise | None = None
+    answer_error: StrOrPromise | None = None
     if question not in QUESTIONS:
         question_error = QUESTION_UNKNOWN
     elif question in {row.question for row in others}:

@@ -213,7 +213,9 @@ def _weakness_message(result: dict[str, Any]) -> str:
     reason = ""
     if (result.get("feedback") or {}).get("warning"):
         sequence = result.get("sequence") or []
-        longest = max(sequence, key=lambda match: len(match.get("token", "")), default={})
+        longest: dict[str, Any] = max(
+            sequence, key=lambda match: len(match.get("token", "")), default={}
+        )
         reason = str(WEAKNESS_REASONS.get(longest.get("pattern", ""), ""))
     if reason:
         return _(

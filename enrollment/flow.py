@@ -31,6 +31,7 @@ from django.contrib import auth
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Customer, ElectronicConsent, LoanAccount, User
 from portal.conf import portal
@@ -77,18 +78,18 @@ class Step(StrEnum):
 
 
 STEP_TITLES = {
-    Step.IDENTITY: "Enter your account information",
-    Step.VEHICLES: "Add your vehicle(s)",
-    Step.PROFILE: "Create your username and password, and set up your profile",
-    Step.CONSENT: "Authorize electronic communications",
-    Step.CONFIRM: "Confirm it\u2019s you",
+    Step.IDENTITY: gettext_lazy("Enter your account information"),
+    Step.VEHICLES: gettext_lazy("Add your vehicle(s)"),
+    Step.PROFILE: gettext_lazy("Create your username and password, and set up your profile"),
+    Step.CONSENT: gettext_lazy("Authorize electronic communications"),
+    Step.CONFIRM: gettext_lazy("Confirm it’s you"),  # noqa: RUF001
 }
 STEP_SHORT_TITLES = {
-    Step.IDENTITY: "Your account information",
-    Step.VEHICLES: "Your vehicles",
-    Step.PROFILE: "Username, password and profile",
-    Step.CONSENT: "Electronic communications",
-    Step.CONFIRM: "Confirm it\u2019s you",
+    Step.IDENTITY: gettext_lazy("Your account information"),
+    Step.VEHICLES: gettext_lazy("Your vehicles"),
+    Step.PROFILE: gettext_lazy("Username, password and profile"),
+    Step.CONSENT: gettext_lazy("Electronic communications"),
+    Step.CONFIRM: gettext_lazy("Confirm it’s you"),  # noqa: RUF001
 }
 STEP_ORDER = list(Step)
 

@@ -8,6 +8,8 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import fields
 from accounts.forms import CustomerForm
@@ -17,20 +19,25 @@ from security.challenge import challenge_set_problems, question_choices
 from security.codes import Channel, channel_choice_label
 from security.password_forms import check_new_password, new_password_field
 
-USERNAME_TAKEN = "That username is already taken. Please choose another."
-USERNAME_CHECKS_LIMITED = (
+USERNAME_TAKEN = gettext_lazy("That username is already taken. Please choose another.")
+USERNAME_CHECKS_LIMITED = gettext_lazy(
     "You have tried a lot of usernames from this connection. For your security, please wait "
-    "a while before you try another one, or call us at {phone}."
+    "a while before you try another one, or call us at %(phone)s."
 )
 
 
 # --- Step 2 ---------------------------------------------------------------------------------------
 def vehicle_label(account: LoanAccount) -> str:
     vehicle = account.vehicle
-    return (
-        f"{vehicle.year} {vehicle.make} {vehicle.model}, VIN ending {vehicle.vin[-4:]}, "
-        f"account ending {account.account_last4}"
-    )
+    return _(
+        "%(year)s %(make)s %(model)s, VIN ending %(vin_last4)s, account ending %(account_last4)s"
+    ) % {
+        "year": vehicle.year,
+        "make": vehicle.make,
+        "model": vehicle.model,
+        "vin_last4": vehicle.vin[-4:],
+        "account_last4": account.account_last4,
+    }
 
 
 class VehicleCheckboxes(forms.CheckboxSelectMultiple):
@@ -56,10 +63,10 @@ class VehicleChoiceField(forms.ModelMultipleChoiceField):
 
 class VehiclesForm(CustomerForm):
     accounts = VehicleChoiceField(
-        label="Vehicles to add",
+        label=gettext_lazy("Vehicles to add"),
         queryset=LoanAccount.objects.none(),
         required=False,
-        error_messages={"invalid_choice": "Choose only vehicles from the list."},
+        error_messages={"invalid_choice": gettext_lazy("Choose only vehicles from the list.")},
     )
 
     def __init__(
@@ -81,36 +88,44 @@ class VehiclesForm(CustomerForm):
 
 
 # --- Step 3 ---------------------------------------------------------------------------------------
-_QUESTION_CHOICES = [("", "Choose a question"), *question_choices()]
+_QUESTION_CHOICES = [("", gettext_lazy("Choose a question")), *question_choices()]
 
 
 class ProfileForm(CustomerForm):
     username = forms.CharField(
-        label="Username",
+        label=gettext_lazy("Username"),
         help_text=fields.USERNAME_HELP,
         max_length=60,
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         ),
-        error_messages={"required": "Choose a username."},
+        error_messages={"required": gettext_lazy("Choose a username.")},
     )
-    password1 = new_password_field("Password", "Choose a password.")
-    password2 = new_password_field("Confirm password", "Type your password again to confirm it.")
-    question_1 = forms.ChoiceField(label="Challenge question 1", choices=_QUESTION_CHOICES)
+    password1 = new_password_field(gettext_lazy("Password"), gettext_lazy("Choose a password."))
+    password2 = new_password_field(
+        gettext_lazy("Confirm password"), gettext_lazy("Type your password again to confirm it.")
+    )
+    question_1 = forms.ChoiceField(
+        label=gettext_lazy("Challenge question 1"), choices=_QUESTION_CHOICES
+    )
     answer_1 = forms.CharField(
-        label="Answer to challenge question 1",
+        label=gettext_lazy("Answer to challenge question 1"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    question_2 = forms.ChoiceField(label="Challenge question 2", choices=_QUESTION_CHOICES)
+    question_2 = forms.ChoiceField(
+        label=gettext_lazy("Challenge question 2"), choices=_QUESTION_CHOICES
+    )
     answer_2 = forms.CharField(
-        label="Answer to challenge question 2",
+        label=gettext_lazy("Answer to challenge question 2"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    question_3 = forms.ChoiceField(label="Challenge question 3", choices=_QUESTION_CHOICES)
+    question_3 = forms.ChoiceField(
+        label=gettext_lazy("Challenge question 3"), choices=_QUESTION_CHOICES
+    )
     answer_3 = forms.CharField(
-        label="Answer to challenge question 3",
+        label=gettext_lazy("Answer to challenge question 3"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
@@ -136,21 +151,21 @@ class ProfileForm(CustomerForm):
         self.customer = customer
         self.username_check_allowed = username_check_allowed
         self.username_checks_limited = False
-        self.fields["password1"].help_text = (
-            f"At least {portal.password_min_length} characters. Spaces and any characters are "
-            "allowed; a few unrelated words make a strong password."
-        )
+        self.fields["password1"].help_text = _(
+            "At least %(min_length)s characters. Spaces and any characters are allowed; a few "
+            "unrelated words make a strong password."
+        ) % {"min_length": portal.password_min_length}
 
     def clean_username(self) -> str:
         username = fields.username(self.cleaned_data["username"])
         folded = username.casefold()
         references = self.customer.loan_accounts.values_list("account_number", "vehicle__vin")
         if any(ref.casefold() in folded for pair in references for ref in pair if len(ref) >= 4):
-            raise ValidationError("Your username cannot contain your account number or VIN.")
+            raise ValidationError(_("Your username cannot contain your account number or VIN."))
         # Asking whether names are taken, over and over, would list the portal's usernames.
         if not self.username_check_allowed():
             self.username_checks_limited = True
-            raise ValidationError(USERNAME_CHECKS_LIMITED.format(phone=portal.support_phone))
+            raise ValidationError(USERNAME_CHECKS_LIMITED % {"phone": portal.support_phone})
         # Any online account holds its name, staff ones included, with the same answer: the
         # answer tells nothing about whose name it is.
         if User.objects.filter(username__iexact=username).exists():
@@ -171,7 +186,7 @@ class ProfileForm(CustomerForm):
         email = self.customer.email  # the online account gets the email on record
         local = email.partition("@")[0]
         if email and username.casefold() in {email.casefold(), local.casefold()}:
-            self.add_error("username", "Your username cannot be your email address.")
+            self.add_error("username", _("Your username cannot be your email address."))
 
     def _check_passwords(self, data: dict[str, Any]) -> None:
         candidate = User(
@@ -203,30 +218,37 @@ class ProfileForm(CustomerForm):
 # --- Step 4 ---------------------------------------------------------------------------------------
 class ConsentForm(CustomerForm):
     agree = forms.BooleanField(
-        label="I have read the disclosure and I agree to receive my account information "
-        "electronically.",
+        label=gettext_lazy(
+            "I have read the disclosure and I agree to receive my account information "
+            "electronically."
+        ),
         error_messages={
-            "required": "To finish enrollment, tick the box to agree to electronic communications."
+            "required": gettext_lazy(
+                "To finish enrollment, tick the box to agree to electronic communications."
+            )
         },
     )
 
     def __init__(self, *args: Any, lender_name: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["agree"].label = (
-            "I have read the disclosure above and I authorize "
-            f"{lender_name} to send me my account information electronically."
-        )
+        self.fields["agree"].label = _(
+            "I have read the disclosure above and I authorize %(lender_name)s to send me my "
+            "account information electronically."
+        ) % {"lender_name": lender_name}
 
 
 # --- Step 5 ---------------------------------------------------------------------------------------
+CHOOSE_CHANNEL = gettext_lazy("Choose where we should send your code.")
+
+
 class SendCodeForm(CustomerForm):
     """Where the confirmation code goes: one of the contacts on the customer's record."""
 
     channel = forms.TypedChoiceField(
-        label="Where should we send your code?",
+        label=gettext_lazy("Where should we send your code?"),
         widget=forms.RadioSelect,
         coerce=Channel,
-        error_messages={"required": "Choose where we should send your code."},
+        error_messages={"required": CHOOSE_CHANNEL},
     )
 
     def __init__(
@@ -248,12 +270,12 @@ class SendCodeForm(CustomerForm):
 
 class ConfirmCodeForm(CustomerForm):
     code = forms.CharField(
-        label="Security code",
+        label=gettext_lazy("Security code"),
         max_length=20,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),
-        error_messages={"required": "Enter the 6-digit code we sent you."},
+        error_messages={"required": gettext_lazy("Enter the 6-digit code we sent you.")},
     )
 
 

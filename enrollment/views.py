@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 from django.views.generic import FormView, TemplateView, View
 
@@ -25,6 +27,7 @@ from enrollment.flow import (
     Step,
 )
 from enrollment.forms import (
+    CHOOSE_CHANNEL,
     ConfirmCodeForm,
     ConsentForm,
     FinishForm,
@@ -45,16 +48,16 @@ from security.device_forms import DeviceChoice, RegisterDeviceForm
 from security.flow_state import FlowStatus
 from security.ratelimits import ip_limit_reached, too_many_attempts
 
-TOO_MANY_ATTEMPTS = (
+TOO_MANY_ATTEMPTS = gettext_lazy(
     "There have been too many attempts. For your security, please try again later, "
-    "or call us at {phone}."
+    "or call us at %(phone)s."
 )
-NOT_VERIFIED = (
+NOT_VERIFIED = gettext_lazy(
     "We couldn't verify your information. Please check what you entered and try again. "
-    "If you still cannot enroll, call us at {phone}."
+    "If you still cannot enroll, call us at %(phone)s."
 )
-WRONG_CODE = "That code is not right. Check it and try again."
-CODE_ENDED = (
+WRONG_CODE = gettext_lazy("That code is not right. Check it and try again.")
+CODE_ENDED = gettext_lazy(
     "That code can no longer be used (it has expired or was entered wrong too many times). "
     "Please start again."
 )
@@ -141,10 +144,10 @@ def _identity_answered(view: FormView, form: Any, outcome: IdentityOutcome) -> H
         return render(view.request, "enrollment/no_contact.html")
     phone = portal.support_phone
     if outcome == IdentityOutcome.LIMITED:
-        form.add_error(None, TOO_MANY_ATTEMPTS.format(phone=phone))
+        form.add_error(None, TOO_MANY_ATTEMPTS % {"phone": phone})
         return view.render_to_response(view.get_context_data(form=form), status=429)
     # One message whatever was wrong: naming the field would confirm the others.
-    form.add_error(None, NOT_VERIFIED.format(phone=phone))
+    form.add_error(None, NOT_VERIFIED % {"phone": phone})
     return view.render_to_response(view.get_context_data(form=form))
 
 
@@ -189,11 +192,17 @@ class WizardStepView(EnrollmentPage):
         wizard, status = flow.Wizard.lookup(request)
         if wizard is None:
             if status is FlowStatus.EXPIRED:
+                minutes = portal.enrollment_idle_seconds // 60
                 messages.info(
                     request,
-                    "Your enrollment timed out after "
-                    f"{portal.enrollment_idle_seconds // 60} minutes without activity, so we "
-                    "cleared what you entered. Please start again.",
+                    ngettext(
+                        "Your enrollment timed out after %(minutes)d minute without activity, so "
+                        "we cleared what you entered. Please start again.",
+                        "Your enrollment timed out after %(minutes)d minutes without activity, so "
+                        "we cleared what you entered. Please start again.",
+                        minutes,
+                    )
+                    % {"minutes": minutes},
                 )
             return redirect("enrollment:start")
         if not wizard.allows(self.step):
@@ -314,14 +323,16 @@ class ConfirmView(WizardStepView, FormView):
         outcome = flow.confirm_submit(self.request, self.wizard, code=code)
         if outcome == ConfirmOutcome.ENROLLED:
             messages.success(
-                self.request, "Your enrollment is complete, and you are now logged in."
+                self.request, _("Your enrollment is complete, and you are now logged in.")
             )
             return redirect("enrollment:register_device")
         if outcome == ConfirmOutcome.USERNAME_TAKEN:
             messages.error(
                 self.request,
-                "Someone else took that username a moment ago. Please choose another one "
-                "(and type your password and answers again; we never keep them as typed).",
+                _(
+                    "Someone else took that username a moment ago. Please choose another one "
+                    "(and type your password and answers again; we never keep them as typed)."
+                ),
             )
             return redirect("enrollment:profile")
         if outcome == ConfirmOutcome.ALREADY_ENROLLED:
@@ -329,10 +340,12 @@ class ConfirmView(WizardStepView, FormView):
         if outcome == ConfirmOutcome.CODE_VOID:
             form.add_error(
                 "code",
-                "This code can no longer be used (it has expired or was entered wrong too many "
-                "times). Send a new code, then enter the new one."
+                _(
+                    "This code can no longer be used (it has expired or was entered wrong too "
+                    "many times). Send a new code, then enter the new one."
+                )
                 if self.wizard.channel
-                else "Send a code first, then enter it here.",
+                else _("Send a code first, then enter it here."),
             )
         else:
             form.add_error("code", WRONG_CODE)
@@ -351,7 +364,7 @@ class SendCodeView(WizardStepView, View):
         customer, channels = flow.confirmation_channels(self.wizard)
         form = SendCodeForm(request.POST, customer=customer, channels=channels)
         if not form.is_valid():
-            messages.error(request, "Choose where we should send your code.")
+            messages.error(request, CHOOSE_CHANNEL)
             return redirect("enrollment:confirm")
         channel = form.cleaned_data["channel"]
         try:
@@ -359,22 +372,33 @@ class SendCodeView(WizardStepView, View):
         except CodeCooldown as wait:
             messages.error(
                 request,
-                f"We just sent you a code. You can ask for a new one in {wait.seconds_left} "
-                "seconds.",
+                ngettext(
+                    "We just sent you a code. You can ask for a new one in %(seconds)d second.",
+                    "We just sent you a code. You can ask for a new one in %(seconds)d seconds.",
+                    wait.seconds_left,
+                )
+                % {"seconds": wait.seconds_left},
             )
         except CodeSendLimited as limited:
             messages.error(request, limited.message)
         except CodeDeliveryError:
             messages.error(
                 request,
-                "We could not send the code just now. Please try again in a moment, or choose "
-                "the other way to receive it.",
+                _(
+                    "We could not send the code just now. Please try again in a moment, or "
+                    "choose the other way to receive it."
+                ),
             )
         else:
+            minutes = max(1, portal.code_ttl_seconds // 60)
             messages.success(
                 request,
-                f"We sent a 6-digit code by {_where(channel, customer)}. It expires in "
-                f"{max(1, portal.code_ttl_seconds // 60)} minutes.",
+                ngettext(
+                    "We sent a 6-digit code by %(where)s. It expires in %(minutes)d minute.",
+                    "We sent a 6-digit code by %(where)s. It expires in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"where": _where(channel, customer), "minutes": minutes},
             )
         return redirect("enrollment:confirm")
 
@@ -408,7 +432,7 @@ def register_device(request: HttpRequest) -> HttpResponse:
         flow.device_offer_answer(request, user=user, register=register, response=response)
         if register:
             messages.success(
-                request, "This device is registered. Next time, your password is enough here."
+                request, _("This device is registered. Next time, your password is enough here.")
             )
         return response
     return render(request, "security/register_device.html", {"form": form})

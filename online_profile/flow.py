@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.contrib import auth
 from django.contrib.auth import update_session_auth_hash
@@ -14,6 +15,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.models import LoanAccount, User, new_security_stamp
 from online_profile.selectors import registered_devices_for
@@ -33,9 +36,19 @@ from security.models import (
 from security.notifications import notify
 from security.sessions import mark_password_verified
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # --- My Vehicles and My Online Profile --------------------------------------------------------------
 # Each change below is one transaction that records one security event; the email naming the
 # change goes out after the commit (a slow or failed delivery never undoes a saved change).
+
+
+def _change(message: Promise, **values: object) -> str:
+    """A notice's "change" sentence, translated when the email is rendered (in the language
+    notify() renders it in), with its values filled in then."""
+    return lazy(lambda: str(message) % values, str)()
+
 
 # The same per-IP budget as enrollment's identity check.
 VERIFY_IP_GROUP = "enrollment:verify"
@@ -99,7 +112,10 @@ def vehicle_add(
         kind="security_change",
         request=request,
         context={
-            "change": f"A vehicle was added to My Vehicles (account ending {account.account_last4})"
+            "change": _change(
+                gettext_lazy("A vehicle was added to My Vehicles (account ending %(last4)s)"),
+                last4=account.account_last4,
+            )
         },
     )
     return VehicleAdd(VehicleOutcome.ADDED, account)
@@ -124,7 +140,7 @@ def profile_challenge_question_update(
         user=user,
         kind="security_change",
         request=request,
-        context={"change": "Your challenge questions were changed"},
+        context={"change": gettext_lazy("Your challenge questions were changed")},
     )
 
 
@@ -143,7 +159,7 @@ def profile_challenge_questions_reset(
         user=user,
         kind="security_change",
         request=request,
-        context={"change": "Your challenge questions were replaced"},
+        context={"change": gettext_lazy("Your challenge questions were replaced")},
     )
 
 
@@ -322,8 +338,23 @@ def contact_change_apply(
         user=old,
         kind="security_change",
         request=request,
-        context={"change": f"Your {' and '.join(said)} on file changed"},
+        context={"change": _contact_change_said(email=email, mobile_phone=mobile_phone)},
     )
+
+
+def _contact_change_said(*, email: str | None, mobile_phone: str | None) -> StrOrPromise:
+    """The notice's sentence for a contact change: whole sentences, one per case."""
+    if email is not None and mobile_phone:
+        return gettext_lazy("Your email address and mobile phone number on file changed")
+    if email is not None and mobile_phone is not None:
+        return gettext_lazy(
+            "Your email address on file changed and your mobile phone number was removed"
+        )
+    if email is not None:
+        return gettext_lazy("Your email address on file changed")
+    if mobile_phone:
+        return gettext_lazy("Your mobile phone number on file changed")
+    return gettext_lazy("Your mobile phone number on file was removed")
 
 
 def profile_device_remove(*, user: User, device_id: int, request: HttpRequest) -> None:
@@ -335,7 +366,9 @@ def profile_device_remove(*, user: User, device_id: int, request: HttpRequest) -
         user=user,
         kind="security_change",
         request=request,
-        context={"change": f"A registered device ({name}) was removed"},
+        context={
+            "change": _change(gettext_lazy("A registered device (%(name)s) was removed"), name=name)
+        },
     )
 
 
@@ -346,7 +379,7 @@ def profile_devices_remove_all(*, user: User, request: HttpRequest) -> int:
             user=user,
             kind="security_change",
             request=request,
-            context={"change": "All your registered devices were removed"},
+            context={"change": gettext_lazy("All your registered devices were removed")},
         )
     return removed
 
@@ -359,7 +392,9 @@ def profile_app_confirm(*, user: User, code: str, request: HttpRequest) -> bool:
         user=user,
         kind="security_change",
         request=request,
-        context={"change": "An authenticator app was set up for two-step verification"},
+        context={
+            "change": gettext_lazy("An authenticator app was set up for two-step verification")
+        },
     )
     return True
 
@@ -371,7 +406,9 @@ def profile_app_remove(*, user: User, request: HttpRequest) -> bool:
         user=user,
         kind="security_change",
         request=request,
-        context={"change": "Your authenticator app was removed from two-step verification"},
+        context={
+            "change": gettext_lazy("Your authenticator app was removed from two-step verification")
+        },
     )
     return True
 
@@ -383,7 +420,9 @@ def profile_backup_codes_generate(*, user: User, request: HttpRequest) -> list[s
         user=user,
         kind="security_change",
         request=request,
-        context={"change": "New backup codes were created; the earlier ones no longer work"},
+        context={
+            "change": gettext_lazy("New backup codes were created; the earlier ones no longer work")
+        },
     )
     return codes
 

@@ -14,6 +14,9 @@ from django.contrib.auth.password_validation import (
     password_validators_help_texts,
 )
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import fields
 from accounts.forms import CustomerForm, IdentityForm
@@ -21,9 +24,9 @@ from accounts.forms import forget as forget  # the views empty failed codes' box
 from security import two_step
 from security.challenge import (
     MIN_ANSWER_LENGTH,
-    QUESTIONS,
     REQUIRED_QUESTIONS,
     challenge_set_problems,
+    question_choices,
     question_text,
     replacement_problems,
 )
@@ -34,6 +37,17 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 KEEP_QUESTION = ""
+
+
+def _answer_help() -> str:
+    return ngettext(
+        "At least %(count)d character; capitals and spaces do not matter.",
+        "At least %(count)d characters; capitals and spaces do not matter.",
+        MIN_ANSWER_LENGTH,
+    ) % {"count": MIN_ANSWER_LENGTH}
+
+
+ANSWER_HELP = lazy(_answer_help, str)()
 # The error code of a wrong current password, on every form that asks for it (ReauthForm,
 # PasswordChangeForm): the views count exactly these errors as failed password checks.
 WRONG_PASSWORD = "wrong_password"  # noqa: S105 (an error code)
@@ -60,28 +74,24 @@ class VehicleAddForm(IdentityForm):
 
 
 # --- Challenge Questions --------------------------------------------------------------------------
-def _question_choices() -> list[tuple[str, str]]:
-    return list(QUESTIONS.items())
-
-
 class ChallengeQuestionUpdateForm(CustomerForm):
     """Replace the answer of one question, optionally switching to another question."""
 
     current = forms.ChoiceField(
-        label="Select a question",
+        label=gettext_lazy("Select a question"),
         widget=forms.RadioSelect,
-        error_messages={"required": "Select the question you want to change."},
+        error_messages={"required": gettext_lazy("Select the question you want to change.")},
     )
     new_question = forms.ChoiceField(
-        label="New question",
+        label=gettext_lazy("New question"),
         required=False,
-        help_text="Keep the question, or choose another one.",
+        help_text=gettext_lazy("Keep the question, or choose another one."),
     )
     answer = forms.CharField(
-        label="New answer",
+        label=gettext_lazy("New answer"),
         max_length=100,
         strip=False,
-        help_text=f"At least {MIN_ANSWER_LENGTH} characters; capitals and spaces do not matter.",
+        help_text=ANSWER_HELP,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
     )
     kept_secrets = (("answer",),)
@@ -93,7 +103,7 @@ class ChallengeQuestionUpdateForm(CustomerForm):
         current: forms.ChoiceField = self.fields["current"]  # type: ignore[assignment]
         current.choices = [(row.question, question_text(row.question)) for row in self.rows]
         new_question: forms.ChoiceField = self.fields["new_question"]  # type: ignore[assignment]
-        new_question.choices = [(KEEP_QUESTION, "Keep this question"), *_question_choices()]
+        new_question.choices = [(KEEP_QUESTION, _("Keep this question")), *question_choices()]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -121,14 +131,14 @@ class ChallengeQuestionsResetForm(CustomerForm):
         super().__init__(*args, **kwargs)
         for i in range(1, REQUIRED_QUESTIONS + 1):
             self.fields[f"question_{i}"] = forms.ChoiceField(
-                label=f"Question {i}", choices=[("", "Choose a question"), *_question_choices()]
+                label=_("Question %(number)d") % {"number": i},
+                choices=[("", _("Choose a question")), *question_choices()],
             )
             self.fields[f"answer_{i}"] = forms.CharField(
-                label=f"Answer to question {i}",
+                label=_("Answer to question %(number)d") % {"number": i},
                 max_length=100,
                 strip=False,
-                help_text=f"At least {MIN_ANSWER_LENGTH} characters; capitals and spaces do not "
-                "matter.",
+                help_text=ANSWER_HELP,
                 widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
             )
 
@@ -155,13 +165,16 @@ class ChallengeQuestionsResetForm(CustomerForm):
 # --- Password -------------------------------------------------------------------------------------
 class PasswordChangeForm(CustomerForm):
     current_password = forms.CharField(
-        label="Current password",
+        label=gettext_lazy("Current password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    new_password1 = new_password_field("New password", "Choose a new password.")
+    new_password1 = new_password_field(
+        gettext_lazy("New password"), gettext_lazy("Choose a new password.")
+    )
     new_password2 = new_password_field(
-        "Confirm new password", "Type your new password again to confirm it."
+        gettext_lazy("Confirm new password"),
+        gettext_lazy("Type your new password again to confirm it."),
     )
     kept_secrets = (("current_password",), ("new_password1", "new_password2"))
 
@@ -172,7 +185,9 @@ class PasswordChangeForm(CustomerForm):
 
     def clean_current_password(self) -> str:
         return _current_password(
-            self.user, self.cleaned_data["current_password"], "This is not your current password."
+            self.user,
+            self.cleaned_data["current_password"],
+            _("This is not your current password."),
         )
 
     def clean(self) -> dict[str, Any]:
@@ -184,15 +199,17 @@ class PasswordChangeForm(CustomerForm):
 # --- Contact information --------------------------------------------------------------------------
 class ContactForm(CustomerForm):
     email = forms.EmailField(
-        label="Email address",
+        label=gettext_lazy("Email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     mobile_phone = forms.CharField(
-        label="Mobile phone",
+        label=gettext_lazy("Mobile phone"),
         required=False,
         max_length=25,
-        help_text="For security codes by text message. Leave empty to have codes sent by email.",
+        help_text=gettext_lazy(
+            "For security codes by text message. Leave empty to have codes sent by email."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
 
@@ -211,7 +228,7 @@ class ContactForm(CustomerForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if not self.errors and not self.changes():
-            raise ValidationError("This is already your contact information.")
+            raise ValidationError(_("This is already your contact information."))
         return cleaned
 
     def changes(self) -> dict[str, str]:
@@ -233,20 +250,20 @@ class ContactConfirmForm(CustomerForm):
         super().__init__(*args, **kwargs)
         if email:
             self.fields["email_code"] = forms.CharField(
-                label="Code sent to your new email address", max_length=7, widget=_CodeInput()
+                label=_("Code sent to your new email address"), max_length=7, widget=_CodeInput()
             )
         if phone:
             self.fields["phone_code"] = forms.CharField(
-                label="Code sent to your new mobile phone", max_length=7, widget=_CodeInput()
+                label=_("Code sent to your new mobile phone"), max_length=7, widget=_CodeInput()
             )
 
 
 # --- Two-step verification and re-authentication -------------------------------------------------
 class AppCodeForm(CustomerForm):
     code = forms.CharField(
-        label="Code from your authenticator app",
+        label=gettext_lazy("Code from your authenticator app"),
         max_length=7,
-        help_text="The 6-digit code the app shows now.",
+        help_text=gettext_lazy("The 6-digit code the app shows now."),
         widget=_CodeInput(),
     )
 
@@ -265,7 +282,7 @@ class AppCodeForm(CustomerForm):
 
 class ReauthForm(CustomerForm):
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -276,7 +293,7 @@ class ReauthForm(CustomerForm):
 
     def clean_password(self) -> str:
         return _current_password(
-            self.user, self.cleaned_data["password"], "This password is not correct."
+            self.user, self.cleaned_data["password"], _("This password is not correct.")
         )
 
 

@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from online_profile import flow, selectors
@@ -47,6 +49,7 @@ from security.redirects import safe_next_url
 GET_POST = ["GET", "POST"]
 ESIGN_TEMPLATE = "partials/esign_disclosure.html"
 REAUTH_IP_GROUP = "profile:reauth"
+CONTACT_UPDATED = gettext_lazy("Your contact information was updated.")
 
 
 def _user(request: HttpRequest) -> Any:
@@ -79,23 +82,30 @@ def add_vehicle(request: HttpRequest) -> HttpResponse:
         on_my_vehicles = result.outcome in {VehicleOutcome.ADDED, VehicleOutcome.ALREADY}
         if on_my_vehicles and result.loan_account is not None:
             vehicle = result.loan_account.vehicle
-            verb = "was added to" if result.outcome is VehicleOutcome.ADDED else "is already on"
-            messages.success(
-                request, f"Your {vehicle.year} {vehicle.make} {vehicle.model} {verb} My Vehicles."
-            )
+            names = {"year": vehicle.year, "make": vehicle.make, "model": vehicle.model}
+            if result.outcome is VehicleOutcome.ADDED:
+                said = _("Your %(year)s %(make)s %(model)s was added to My Vehicles.") % names
+            else:
+                said = _("Your %(year)s %(make)s %(model)s is already on My Vehicles.") % names
+            messages.success(request, said)
             return redirect("profile:vehicles")
         if result.outcome is VehicleOutcome.LIMITED:
             form.add_error(
                 None,
-                "Too many attempts. For your security, please wait before trying again, or call "
-                f"us at {portal.support_phone}.",
+                _(
+                    "Too many attempts. For your security, please wait before trying again, or "
+                    "call us at %(phone)s."
+                )
+                % {"phone": portal.support_phone},
             )
         else:
             # Never says which of the three values did not match, nor whose loan it is.
             form.add_error(
                 None,
-                "We could not match this information to a loan of yours. Please check it and "
-                "try again.",
+                _(
+                    "We could not match this information to a loan of yours. Please check it and "
+                    "try again."
+                ),
             )
     if form.is_bound:
         forget(form, "tin_last4", "birth_date")
@@ -135,7 +145,7 @@ def challenge_questions(request: HttpRequest) -> HttpResponse:
             answer=form.cleaned_data["answer"],
             request=request,
         )
-        messages.success(request, "Your challenge question was updated.")
+        messages.success(request, _("Your challenge question was updated."))
         return redirect("profile:challenge_questions")
     return render(
         request,
@@ -148,7 +158,7 @@ def _challenge_questions_reset(request: HttpRequest, user: Any) -> HttpResponse:
     form = ChallengeQuestionsResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         flow.profile_challenge_questions_reset(user=user, answers=form.answers(), request=request)
-        messages.success(request, "Your new challenge questions are saved.")
+        messages.success(request, _("Your new challenge questions are saved."))
         return redirect("profile:vehicles")
     return render(request, "profile/challenge_questions_reset.html", {"form": form})
 
@@ -168,7 +178,10 @@ def password(request: HttpRequest) -> HttpResponse:
             )
             messages.success(
                 request,
-                "Your password was changed. Any other session using your account was logged out.",
+                _(
+                    "Your password was changed. Any other session using your account was logged "
+                    "out."
+                ),
             )
             return redirect("profile:profile")
     return render(request, "profile/password.html", {"form": form})
@@ -183,18 +196,28 @@ def contact(request: HttpRequest) -> HttpResponse:
         try:
             pending = flow.contact_change_start(user=user, changes=form.changes(), request=request)
         except CodeCooldown as wait:
-            form.add_error(None, f"Please wait {wait.seconds_left} seconds and try again.")
+            form.add_error(
+                None,
+                ngettext(
+                    "Please wait %(seconds)d second and try again.",
+                    "Please wait %(seconds)d seconds and try again.",
+                    wait.seconds_left,
+                )
+                % {"seconds": wait.seconds_left},
+            )
         except CodeSendLimited as limited:
             form.add_error(None, limited.message)
         except CodeDeliveryError:
             form.add_error(
                 None,
-                "We could not send a security code to the new address. Please check it and try "
-                "again.",
+                _(
+                    "We could not send a security code to the new address. Please check it and "
+                    "try again."
+                ),
             )
         else:
             if pending is None:
-                messages.success(request, "Your contact information was updated.")
+                messages.success(request, CONTACT_UPDATED)
                 return redirect("profile:profile")
             return redirect("profile:contact_confirm")
     return render(request, "profile/contact.html", {"form": form})
@@ -217,11 +240,11 @@ def contact_confirm(request: HttpRequest) -> HttpResponse:
             email_code=form.cleaned_data.get("email_code", ""),
             phone_code=form.cleaned_data.get("phone_code", ""),
         ):
-            messages.success(request, "Your contact information was updated.")
+            messages.success(request, CONTACT_UPDATED)
             return redirect("profile:profile")
         form.add_error(
             None,
-            "A code is not right or has expired. Enter the newest code, or send new codes.",
+            _("A code is not right or has expired. Enter the newest code, or send new codes."),
         )
         forget(form, "email_code", "phone_code")
         pending = flow.contact_change_pending(request) or pending
@@ -253,13 +276,21 @@ def contact_resend(request: HttpRequest) -> HttpResponse:
     try:
         flow.contact_change_resend(user=_user(request), request=request)
     except CodeCooldown as wait:
-        messages.error(request, f"Please wait {wait.seconds_left} seconds before asking again.")
+        messages.error(
+            request,
+            ngettext(
+                "Please wait %(seconds)d second before asking again.",
+                "Please wait %(seconds)d seconds before asking again.",
+                wait.seconds_left,
+            )
+            % {"seconds": wait.seconds_left},
+        )
     except CodeSendLimited as limited:
         messages.error(request, limited.message)
     except CodeDeliveryError:
-        messages.error(request, "We could not send a new code. Please try again later.")
+        messages.error(request, _("We could not send a new code. Please try again later."))
     else:
-        messages.success(request, "We sent new codes.")
+        messages.success(request, _("We sent new codes."))
     return redirect("profile:contact_confirm")
 
 
@@ -292,7 +323,7 @@ def device_remove(request: HttpRequest, device_id: int) -> HttpResponse:
         flow.profile_device_remove(user=_user(request), device_id=device_id, request=request)
     except RegisteredDevice.DoesNotExist:
         raise Http404 from None
-    messages.success(request, "The device was removed. It will be asked for verification.")
+    messages.success(request, _("The device was removed. It will be asked for verification."))
     return redirect("profile:devices")
 
 
@@ -301,7 +332,7 @@ def device_remove(request: HttpRequest, device_id: int) -> HttpResponse:
 def devices_remove_all(request: HttpRequest) -> HttpResponse:
     removed = flow.profile_devices_remove_all(user=_user(request), request=request)
     if removed:
-        messages.success(request, "All registered devices were removed.")
+        messages.success(request, _("All registered devices were removed."))
     return redirect("profile:devices")
 
 
@@ -337,10 +368,10 @@ def two_step_app(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if flow.profile_app_confirm(user=user, code=form.cleaned_data["code"], request=request):
             messages.success(
-                request, "Your authenticator app is set up. You can use it when you log in."
+                request, _("Your authenticator app is set up. You can use it when you log in.")
             )
             return redirect("profile:two_step")
-        form.add_error("code", "This code is not right. Enter the code the app shows now.")
+        form.add_error("code", _("This code is not right. Enter the code the app shows now."))
         forget(form, "code")
     return render(
         request,
@@ -357,7 +388,7 @@ def two_step_app(request: HttpRequest) -> HttpResponse:
 @require_POST
 def two_step_app_remove(request: HttpRequest) -> HttpResponse:
     if flow.profile_app_remove(user=_user(request), request=request):
-        messages.success(request, "The authenticator app was removed.")
+        messages.success(request, _("The authenticator app was removed."))
     return redirect("profile:two_step")
 
 
@@ -443,6 +474,6 @@ def _password_confirmation(
     elif form.has_error(field, WRONG_PASSWORD) and flow.reauth_failed(
         user=_user(request), request=request
     ):
-        messages.error(request, "For your security, you were logged out. Please log in again.")
+        messages.error(request, _("For your security, you were logged out. Please log in again."))
         return redirect("signin:login")
     return None

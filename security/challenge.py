@@ -17,51 +17,70 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from accounts.models import User
     from security.models import ChallengeAnswer
 
+# The texts in English: they are the catalogue's message ids, translated when shown
+# (question_text, question_choices). Answers are stored against the KEYS, so a customer who
+# enrolled in one language is asked the same question, and checked the same way, in the other.
 QUESTIONS: dict[str, str] = {
-    "first_car": "What was the make and model of your first car?",
-    "childhood_street": "What was the name of the street you grew up on?",
-    "first_pet": "What was the name of your first pet?",
-    "elementary_school": "What was the name of your elementary school?",
-    "first_job_city": "In what city did you have your first job?",
-    "parents_met_city": "In what city did your parents meet?",
-    "childhood_friend": "What is the first name of your childhood best friend?",
-    "first_concert": "What was the first concert you attended?",
-    "favorite_teacher": "What was the last name of your favorite teacher?",
-    "oldest_cousin": "What is the first name of your oldest cousin?",
-    "honeymoon_city": "In what city did you spend your honeymoon?",
-    "first_phone_last4": "What were the last four digits of your first phone number?",
+    "first_car": gettext_noop("What was the make and model of your first car?"),
+    "childhood_street": gettext_noop("What was the name of the street you grew up on?"),
+    "first_pet": gettext_noop("What was the name of your first pet?"),
+    "elementary_school": gettext_noop("What was the name of your elementary school?"),
+    "first_job_city": gettext_noop("In what city did you have your first job?"),
+    "parents_met_city": gettext_noop("In what city did your parents meet?"),
+    "childhood_friend": gettext_noop("What is the first name of your childhood best friend?"),
+    "first_concert": gettext_noop("What was the first concert you attended?"),
+    "favorite_teacher": gettext_noop("What was the last name of your favorite teacher?"),
+    "oldest_cousin": gettext_noop("What is the first name of your oldest cousin?"),
+    "honeymoon_city": gettext_noop("In what city did you spend your honeymoon?"),
+    "first_phone_last4": gettext_noop("What were the last four digits of your first phone number?"),
 }
 
 MIN_ANSWER_LENGTH = 3
 REQUIRED_QUESTIONS = 3
 
-QUESTION_UNKNOWN = "Choose a question from the list."
-QUESTION_REPEATED = "Choose a different question for each."
-ANSWER_TOO_SHORT = f"Your answer must be at least {MIN_ANSWER_LENGTH} characters."
-ANSWER_REPEATED = "Use an answer different from your other answers."
+
+def _answer_too_short() -> str:
+    return ngettext(
+        "Your answer must be at least %(count)d character.",
+        "Your answer must be at least %(count)d characters.",
+        MIN_ANSWER_LENGTH,
+    ) % {"count": MIN_ANSWER_LENGTH}
+
+
+QUESTION_UNKNOWN = gettext_lazy("Choose a question from the list.")
+QUESTION_REPEATED = gettext_lazy("Choose a different question for each.")
+ANSWER_TOO_SHORT = lazy(_answer_too_short, str)()
+ANSWER_REPEATED = gettext_lazy("Use an answer different from your other answers.")
 
 # (problem with the question, problem with the answer); None where there is none.
-Problems = tuple[str | None, str | None]
+Problems = tuple["StrOrPromise | None", "StrOrPromise | None"]
 
 
 def question_text(key: str) -> str:
-    return QUESTIONS.get(key, "")
+    """The question in the active language ("" for an unknown key)."""
+    return gettext(QUESTIONS[key]) if key in QUESTIONS else ""
 
 
-def question_choices() -> list[tuple[str, str]]:
-    return list(QUESTIONS.items())
+def question_choices() -> list[tuple[str, StrOrPromise]]:
+    """(key, text) for a choice field; each text is translated when the field is rendered, so
+    the list can be built once at import."""
+    return [(key, gettext_lazy(text)) for key, text in QUESTIONS.items()]
 
 
 def normalize_answer(answer: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", answer or "").casefold().split())
 
 
-def answer_problem(answer: str) -> str | None:
+def answer_problem(answer: str) -> StrOrPromise | None:
     """What is wrong with an answer on its own (too short once normalised), or None."""
     return ANSWER_TOO_SHORT if len(normalize_answer(answer)) < MIN_ANSWER_LENGTH else None
 
@@ -78,8 +97,8 @@ def challenge_set_problems(pairs: Iterable[tuple[str | None, str | None]]) -> li
     seen_questions: set[str] = set()
     seen_answers: set[str] = set()
     for question, answer in pairs:
-        question_error: str | None = None
-        answer_error: str | None = None
+        question_error: StrOrPromise | None = None
+        answer_error: StrOrPromise | None = None
         if question:
             if question not in QUESTIONS:
                 question_error = QUESTION_UNKNOWN
@@ -101,8 +120,8 @@ def replacement_problems(
 ) -> Problems:
     """What is wrong with replacing one question of a saved set by (question, answer), checked
     against the user's `others` saved rows under the same rules (answers through their hashes)."""
-    question_error: str | None = None
-    answer_error: str | None = None
+    question_error: StrOrPromise | None = None
+    answer_error: StrOrPromise | None = None
     if question not in QUESTIONS:
         question_error = QUESTION_UNKNOWN
     elif question in {row.question for row in others}:

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ChallengeAnswer(models.Model):
@@ -293,32 +294,35 @@ class SecurityEvent(AppendOnlyModel):
     """
 
     class Kind(models.TextChoices):
-        ENROLLED = "enrolled", "Enrolled"
-        VERIFY_FAILED = "verify_failed", "Identity verification failed"
-        VERIFY_LIMITED = "verify_limited", "Identity verification refused (too many attempts)"
-        VERIFY_BY_CODE = "verify_by_code", "Identity verified by a code to the contact on record"
-        LOGIN_SUCCEEDED = "login_ok", "Logged in"
-        LOGIN_FAILED = "login_failed", "Wrong username or password"
-        LOCKED = "locked", "Online access locked"
-        STEP_UP_SHOWN = "stepup_shown", "Extra verification requested"
-        STEP_UP_PASSED = "stepup_passed", "Extra verification passed"
-        STEP_UP_FAILED = "stepup_failed", "Extra verification failed"
-        CODE_SENT = "code_sent", "Security code sent"
-        DEVICE_REGISTERED = "device_added", "Device registered"
-        DEVICE_REMOVED = "device_removed", "Registered device removed"
-        LOGGED_OUT = "logout", "Logged out"
-        RECOVERY_REQUESTED = "recovery_req", "Account recovery requested"
-        RECOVERY_COMPLETED = "recovery_done", "Account recovery completed"
-        PASSWORD_CHANGED = "password_changed", "Password changed"
-        QUESTIONS_CHANGED = "questions_changed", "Challenge questions changed"
-        CONTACT_CHANGED = "contact_changed", "Contact information changed"
-        TWO_STEP_CHANGED = "two_step_changed", "Two-step verification changed"
-        VEHICLE_ADDED = "vehicle_added", "Vehicle added"
-        VEHICLE_REMOVED = "vehicle_removed", "Vehicle removed (the loan moved to another customer)"
-        NOT_ME = "not_me", "Reported \u201cThis wasn\u2019t me\u201d"
-        UNLOCKED = "unlocked", "Online access unlocked by support"
-        DISABLED = "disabled", "Online access disabled by support"
-        ENABLED = "enabled", "Online access enabled by support"
+        ENROLLED = "enrolled", _("Enrolled")
+        VERIFY_FAILED = "verify_failed", _("Identity verification failed")
+        VERIFY_LIMITED = "verify_limited", _("Identity verification refused (too many attempts)")
+        VERIFY_BY_CODE = "verify_by_code", _("Identity verified by a code to the contact on record")
+        LOGIN_SUCCEEDED = "login_ok", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Wrong username or password")
+        LOCKED = "locked", _("Online access locked")
+        STEP_UP_SHOWN = "stepup_shown", _("Extra verification requested")
+        STEP_UP_PASSED = "stepup_passed", _("Extra verification passed")
+        STEP_UP_FAILED = "stepup_failed", _("Extra verification failed")
+        CODE_SENT = "code_sent", _("Security code sent")
+        DEVICE_REGISTERED = "device_added", _("Device registered")
+        DEVICE_REMOVED = "device_removed", _("Registered device removed")
+        LOGGED_OUT = "logout", _("Logged out")
+        RECOVERY_REQUESTED = "recovery_req", _("Account recovery requested")
+        RECOVERY_COMPLETED = "recovery_done", _("Account recovery completed")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        QUESTIONS_CHANGED = "questions_changed", _("Challenge questions changed")
+        CONTACT_CHANGED = "contact_changed", _("Contact information changed")
+        TWO_STEP_CHANGED = "two_step_changed", _("Two-step verification changed")
+        VEHICLE_ADDED = "vehicle_added", _("Vehicle added")
+        VEHICLE_REMOVED = (
+            "vehicle_removed",
+            _("Vehicle removed (the loan moved to another customer)"),
+        )
+        NOT_ME = "not_me", _("Reported “This wasn’t me”")  # noqa: RUF001
+        UNLOCKED = "unlocked", _("Online access unlocked by support")
+        DISABLED = "disabled", _("Online access disabled by support")
+        ENABLED = "enabled", _("Online access enabled by support")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

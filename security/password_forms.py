@@ -3,16 +3,20 @@ the profile's password change share: the same widgets, checks and messages every
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
-MISMATCH = "The two passwords do not match. Type the same one twice."
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+MISMATCH = gettext_lazy("The two passwords do not match. Type the same one twice.")
 
 
-def new_password_field(label: str, required: str) -> forms.CharField:
+def new_password_field(label: StrOrPromise, required: StrOrPromise) -> forms.CharField:
     # Not stripped: spaces are part of a passphrase. "new-password" lets managers suggest one.
     return forms.CharField(
         label=label,

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from portal.conf import portal
 
@@ -42,21 +44,28 @@ class LengthValidator:
         min_length = portal.password_min_length
         if len(password) < min_length:
             raise ValidationError(
-                f"Your password is too short: use at least {min_length} characters. "
-                "A few unrelated words with spaces between them are easy to remember.",
+                ngettext(
+                    "Your password is too short: use at least %(min_length)d character. A few "
+                    "unrelated words with spaces between them are easy to remember.",
+                    "Your password is too short: use at least %(min_length)d characters. A few "
+                    "unrelated words with spaces between them are easy to remember.",
+                    min_length,
+                )
+                % {"min_length": min_length},
                 code="password_too_short",
             )
         if len(password) > self.max_length:
             raise ValidationError(
-                f"Your password is too long: use at most {self.max_length} characters.",
+                _("Your password is too long: use at most %(max_length)d characters.")
+                % {"max_length": self.max_length},
                 code="password_too_long",
             )
 
     def get_help_text(self) -> str:
-        return (
-            f"Use {portal.password_min_length} to {self.max_length} characters. "
-            "Spaces and any characters are allowed."
-        )
+        return _(
+            "Use %(min_length)d to %(max_length)d characters. Spaces and any characters are "
+            "allowed."
+        ) % {"min_length": portal.password_min_length, "max_length": self.max_length}
 
 
 def _normalize(value: str) -> str:
@@ -74,9 +83,25 @@ def _user_words(user: Any) -> dict[str, list[str]]:
     words: dict[str, list[str]] = {
         "username": [username],
         "name": [first, last, f"{first}{last}", f"{first} {last}"],
-        "email address": [email, email.partition("@")[0]],
+        "email": [email, email.partition("@")[0]],
     }
     return {label: [v for v in values if v.strip()] for label, values in words.items()}
+
+
+# Whole sentences per value, so each reads right once translated.
+TOO_SIMILAR = {
+    "username": gettext_lazy(
+        "Your password is too similar to your username. "
+        "Choose one that does not contain your username."
+    ),
+    "name": gettext_lazy(
+        "Your password is too similar to your name. Choose one that does not contain your name."
+    ),
+    "email": gettext_lazy(
+        "Your password is too similar to your email address. "
+        "Choose one that does not contain your email address."
+    ),
+}
 
 
 class SimilarityValidator:
@@ -111,19 +136,11 @@ class SimilarityValidator:
                     for part in {candidate, compact}
                 )
                 if contained or similar:
-                    raise ValidationError(
-                        f"Your password is too similar to your {label}. "
-                        f"Choose one that does not contain your {label}.",
-                        code="password_too_similar",
-                    )
+                    raise ValidationError(TOO_SIMILAR[label], code="password_too_similar")
         first = re.sub(r"\s+", "", _normalize(str(getattr(user, "first_name", "") or "")))
         last = re.sub(r"\s+", "", _normalize(str(getattr(user, "last_name", "") or "")))
         if first and last and first in compact and last in compact:
-            raise ValidationError(
-                "Your password is too similar to your name. "
-                "Choose one that does not contain your name.",
-                code="password_too_similar",
-            )
+            raise ValidationError(TOO_SIMILAR["name"], code="password_too_similar")
 
     def _similar(self, matcher: SequenceMatcher[str]) -> bool:
         # quick_ratio is an upper bound of ratio and much cheaper.
@@ -132,7 +149,7 @@ class SimilarityValidator:
         )
 
     def get_help_text(self) -> str:
-        return "It must not contain your username, name or email address."
+        return _("It must not contain your username, name or email address.")
 
 
 def _blocklist_key(value: str) -> str:
@@ -157,13 +174,15 @@ class BlocklistValidator:
             return
         if _blocklist_key(password) in blocklist():
             raise ValidationError(
-                "This password is on a list of passwords that attackers try first. "
-                "Choose a different one.",
+                _(
+                    "This password is on a list of passwords that attackers try first. "
+                    "Choose a different one."
+                ),
                 code="password_blocklisted",
             )
 
     def get_help_text(self) -> str:
-        return "It must not be a commonly used password."
+        return _("It must not be a commonly used password.")
 
 
 # zxcvbn keeps the user's words in a module-level dictionary while it scores, so two threads
@@ -175,6 +194,37 @@ def _user_inputs(user: Any) -> list[str]:
     inputs = [value for values in _user_words(user).values() for value in values]
     inputs += [*portal.lender_name.split(), portal.lender_name.replace(" ", "")]
     return [value for value in inputs if value]
+
+
+# Why zxcvbn found a password weak, in our own (translatable) words: its own feedback is English
+# only. Keyed by the kind of pattern its feedback is about (the longest match).
+WEAKNESS_REASONS = {
+    "dictionary": gettext_lazy("Common words, names and passwords are easy to guess."),
+    "spatial": gettext_lazy("Patterns of keys next to each other are easy to guess."),
+    "repeat": gettext_lazy("Repeated characters or words are easy to guess."),
+    "sequence": gettext_lazy("Sequences like “abc” or “6543” are easy to guess."),
+    "regex": gettext_lazy("Recent years are easy to guess."),
+    "date": gettext_lazy("Dates are easy to guess."),
+}
+
+
+def _weakness_message(result: dict[str, Any]) -> str:
+    """The refusal for a zxcvbn result: the reason zxcvbn would give (if any), told our way."""
+    reason = ""
+    if (result.get("feedback") or {}).get("warning"):
+        sequence = result.get("sequence") or []
+        longest: dict[str, Any] = max(
+            sequence, key=lambda match: len(match.get("token", "")), default={}
+        )
+        reason = str(WEAKNESS_REASONS.get(longest.get("pattern", ""), ""))
+    if reason:
+        return _(
+            "This password would be too easy to guess. %(reason)s Add more words that are not "
+            "common phrases."
+        ) % {"reason": reason}
+    return _(
+        "This password would be too easy to guess. Add more words that are not common phrases."
+    )
 
 
 class StrengthValidator:
@@ -194,13 +244,7 @@ class StrengthValidator:
         with _zxcvbn_lock:
             result = zxcvbn(password, user_inputs=_user_inputs(user), max_length=MAX_LENGTH)
         if result["score"] < self.min_score:
-            warning = (result.get("feedback") or {}).get("warning") or ""
-            reason = f" {warning}" if warning else ""
-            raise ValidationError(
-                f"This password would be too easy to guess.{reason} "
-                "Add more words that are not common phrases.",
-                code="password_too_weak",
-            )
+            raise ValidationError(_weakness_message(result), code="password_too_weak")
 
     def get_help_text(self) -> str:
-        return "It must not be easy to guess."
+        return _("It must not be easy to guess.")

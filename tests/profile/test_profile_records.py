@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import ElectronicConsent
 from security.models import SecurityEvent
@@ -94,14 +95,15 @@ def test_activity_shows_nobody_elses_events(client, customer, make_user):
 
 
 def test_electronic_communications_shows_version_time_and_full_text(client, customer):
+    accepted_at = timezone.now().replace(year=2026, month=11, day=2, hour=15, minute=4)
     ElectronicConsent.objects.create(
-        user=customer,
-        disclosure_version="2026-11",
-        accepted_at=timezone.now().replace(year=2026, month=11, day=2, hour=15, minute=4),
+        user=customer, disclosure_version="2026-11", accepted_at=accepted_at
     )
     sign_in(client, customer)
     page = client.get(ESIGN).content.decode()
-    assert "You accepted disclosure version 2026-11 on November 2, 2026" in page
+    # In the portal's named date format (portal/formats), whatever it is for English.
+    day = date_format(timezone.localtime(accepted_at), "DATE_FORMAT")
+    assert f"You accepted disclosure version 2026-11 on {day} at " in page
     assert "Consent to receive electronic communications" in page
     assert "Withdrawing your consent" in page
     assert "Disclosure version 2026-11" in page
@@ -115,13 +117,17 @@ def test_electronic_communications_without_a_record_says_so(client, customer):
 def test_activity_times_carry_the_portals_time_zone(client, customer):
     from datetime import UTC, datetime
 
+    created_at = datetime(2026, 11, 30, 20, 45, tzinfo=UTC)
     SecurityEvent.objects.create(
         user=customer,
         kind=SecurityEvent.Kind.LOGIN_FAILED,
-        created_at=datetime(2026, 11, 30, 20, 45, tzinfo=UTC),
+        created_at=created_at,
         ip="203.0.113.99",
     )
     sign_in(client, customer)
     page = client.get(ACTIVITY).content.decode()
     assert "<h1>Log-in activity</h1>" in page
-    assert '<td data-label="Time">Nov 30, 2026, 3:45 PM EST</td>' in page
+    # 20:45 UTC is 3:45 PM in the portal's zone, shown in its named format with the zone.
+    local = date_format(timezone.localtime(created_at), "DATETIME_FORMAT")
+    assert "3:45" in local
+    assert f'<td data-label="Time">{local} EST</td>' in page

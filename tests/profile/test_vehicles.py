@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.core import mail
+from django.utils.formats import date_format
 
 from accounts.models import LoanAccount
 from security.models import SecurityEvent
@@ -48,7 +49,8 @@ def test_my_vehicles_lists_each_linked_loan_with_its_servicing_data(client, cust
         assert vehicle.vin[-4:] in page and vehicle.vin not in page
         assert loan.account_number[-4:] in page and loan.account_number not in page
     assert "$15,234.56" in page
-    assert "$412.90 due December 15, 2026" in page
+    due = date(2026, 12, 15)  # make_customer's loan
+    assert f"$412.90 due {date_format(due, 'DATE_FORMAT')}" in page
     assert "Add a vehicle" in page
     assert "no-store" in response["Cache-Control"]
 

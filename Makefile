@@ -86,12 +86,12 @@ audit: install-dev browser node_modules/.installed
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -n 0 -m audit tests/browser/test_audit.py
 
 # Performance: the portal in production mode over HTTPS against the Argon2 floor (README).
-bench: install-dev
+bench: install-dev messages
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 # The production topology (nginx + two instances + PostgreSQL + Redis) and its failure drills,
 # built from the files under deploy/ and .env.example; pg_dump/pg_restore come with psql.
-scale-test: install-dev
+scale-test: install-dev messages
 	@command -v nginx >/dev/null 2>&1 || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get install -y -qq nginx-light >/dev/null 2>&1 || \

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -70,6 +71,7 @@ class CustomerOverview:
     failure_count: int
     email: str
     phone: str
+    language: str  # the language of the customer's pages, emails and texts, by its own name
     must_reset_challenge_questions: bool
     authenticator_app: bool
     date_joined: datetime
@@ -124,6 +126,7 @@ def customer_overview(user: User) -> CustomerOverview:
         failure_count=lock.failure_count,
         email=masked_email(user.email or (customer.email if customer else "")),
         phone=masked_phone(user.mobile_phone or (customer.mobile_phone if customer else "")),
+        language=dict(settings.LANGUAGES).get(user.language, user.language),
         must_reset_challenge_questions=user.must_reset_challenge_questions,
         authenticator_app=TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         date_joined=user.date_joined,

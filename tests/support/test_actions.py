@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from accounts.models import User
 from security.lockout import lock_status, username_key
 from security.models import RegisteredDevice, SecurityEvent, SignInLock
 from support.models import StaffAuditEntry
@@ -349,3 +350,14 @@ def test_opening_a_customer_page_is_recorded_once_per_half_hour(
     with time_machine.travel(timezone.now() + timedelta(minutes=31)):
         agent.get(customer_url(customer))
     assert StaffAuditEntry.objects.filter(action="viewed", customer=customer).count() == 2
+
+
+def test_the_customer_page_shows_their_language_in_english(agent, customer_url, make_user):
+    customer = make_user()
+    User.objects.filter(pk=customer.pk).update(language="es")
+
+    page = agent.get(customer_url(customer), headers={"Accept-Language": "es"})
+
+    html = page.content.decode()
+    assert '<tr><th scope="row">Language</th><td>Español</td></tr>' in html
+    assert page["Content-Language"] == "en"  # the console itself stays in English

@@ -86,10 +86,13 @@ class CodeForm(CustomerForm):
 class NewPasswordForm(CustomerForm):
     """A new password under the enrollment rules (settings.AUTH_PASSWORD_VALIDATORS)."""
 
-    password1 = new_password_field(gettext_lazy("Password"), gettext_lazy("Choose a new password."))
+    # Lazy, so each page reads them in its language (cast: the helper is typed for str).
+    password1 = new_password_field(
+        cast(str, gettext_lazy("Password")), cast(str, gettext_lazy("Choose a new password."))
+    )
     password2 = new_password_field(
-        gettext_lazy("Confirm password"),
-        gettext_lazy("Type your new password again to confirm it."),
+        cast(str, gettext_lazy("Confirm password")),
+        cast(str, gettext_lazy("Type your new password again to confirm it.")),
     )
     # The page is no-store: a password the rules accepted is shown again after an error.
     kept_secrets = (("password1", "password2"),)

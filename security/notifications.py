@@ -148,7 +148,7 @@ def notify(
                 render_to_string(f"security/email/{kind}_subject.txt", values).split()
             )
             if user.email:
-                body = render_to_string(f"security/email/{kind}_body.txt", values)
+                body: str = render_to_string(f"security/email/{kind}_body.txt", values)
             else:
                 # No email on file: the same news, briefly, by text message to the mobile.
                 body = " ".join(render_to_string("security/sms/notice.txt", values).split())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext as _
@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy
 
 from accounts.forms import CustomerForm
 from security.codes import Channel, channel_choice_label
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class LoginForm(CustomerForm):
@@ -132,7 +135,7 @@ class StepUpForm(CustomerForm):
         elif "channel" in self.fields:
             self.fields["channel"].required = False
 
-    def refuse(self, errors: dict[str, str]) -> None:
+    def refuse(self, errors: dict[str, StrOrPromise]) -> None:
         """Shows on this fresh (unbound) form what the check of the last Continue found wrong,
         by field."""
         self.cleaned_data = {}  # add_error expects a cleaned form; nothing was cleaned here

@@ -35,6 +35,8 @@ from signin import flow
 from signin.forms import LoginForm, StepUpAction, StepUpForm
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from accounts.models import User
 
 WRONG_MESSAGE = gettext_lazy("The username or password you entered is not right. Please try again.")
@@ -196,7 +198,7 @@ def _checked_form(
         kept["answer"] = submitted.cleaned_data["answer"]
     form = _step_up_form(login_flow, user)
     form.initial.update(kept)
-    errors = {}
+    errors: dict[str, StrOrPromise] = {}
     if flow.Stage.QUESTION in result.wrong and "answer" in form.fields:
         errors["answer"] = WRONG_ANSWER_MESSAGE
     if "code" in form.fields:

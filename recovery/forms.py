@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.forms import CustomerForm, IdentityForm
 from portal.conf import portal
@@ -27,7 +28,7 @@ class PasswordRecoveryForm(IdentityForm):
     """Username plus the identity check. Whether the username exists is never said."""
 
     username = forms.CharField(
-        label="Username",
+        label=gettext_lazy("Username"),
         max_length=150,
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
@@ -40,10 +41,12 @@ class ChannelForm(CustomerForm):
     """Where the security code goes: the email or mobile phone on file, shown masked."""
 
     channel = forms.TypedChoiceField(
-        label="Send my security code by",
+        label=gettext_lazy("Send my security code by"),
         coerce=Channel,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose where we should send your security code."},
+        error_messages={
+            "required": gettext_lazy("Choose where we should send your security code.")
+        },
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -64,28 +67,32 @@ class ChannelForm(CustomerForm):
 
 class CodeForm(CustomerForm):
     code = forms.CharField(
-        label="Security code",
-        help_text="The 6-digit code we just sent you.",
+        label=gettext_lazy("Security code"),
+        help_text=gettext_lazy("The 6-digit code we just sent you."),
         max_length=12,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
         ),
-        error_messages={"required": "Enter the security code we sent you."},
+        error_messages={"required": gettext_lazy("Enter the security code we sent you.")},
     )
 
     def clean_code(self) -> str:
         value = re.sub(r"[\s-]", "", self.cleaned_data["code"])
         if not re.fullmatch(r"\d{6}", value):
-            raise ValidationError("Enter the 6 digits of the security code.")
+            raise ValidationError(gettext_lazy("Enter the 6 digits of the security code."))
         return value
 
 
 class NewPasswordForm(CustomerForm):
     """A new password under the enrollment rules (settings.AUTH_PASSWORD_VALIDATORS)."""
 
-    password1 = new_password_field("Password", "Choose a new password.")
+    # Lazy, so each page reads them in its language (cast: the helper is typed for str).
+    password1 = new_password_field(
+        cast(str, gettext_lazy("Password")), cast(str, gettext_lazy("Choose a new password."))
+    )
     password2 = new_password_field(
-        "Confirm password", "Type your new password again to confirm it."
+        cast(str, gettext_lazy("Confirm password")),
+        cast(str, gettext_lazy("Type your new password again to confirm it.")),
     )
     # The page is no-store: a password the rules accepted is shown again after an error.
     kept_secrets = (("password1", "password2"),)
@@ -93,10 +100,13 @@ class NewPasswordForm(CustomerForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["password1"].help_text = (
-            f"At least {portal.password_min_length} characters. Spaces and any characters are "
-            "allowed; a few unrelated words make a strong password."
-        )
+        self.fields["password1"].help_text = ngettext(
+            "At least %(count)d character. Spaces and any characters are allowed; a few "
+            "unrelated words make a strong password.",
+            "At least %(count)d characters. Spaces and any characters are allowed; a few "
+            "unrelated words make a strong password.",
+            portal.password_min_length,
+        ) % {"count": portal.password_min_length}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -12,6 +12,8 @@ from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.conf import portal
@@ -73,23 +75,23 @@ def not_me(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # --- Forgot username ------------------------------------------------------------------------------
-TOO_MANY_ATTEMPTS = (
+TOO_MANY_ATTEMPTS = gettext_lazy(
     "There have been too many attempts. For your security, please try again later, "
-    "or call us at {phone}."
+    "or call us at %(phone)s."
 )
-NOT_VERIFIED = (
+NOT_VERIFIED = gettext_lazy(
     "We couldn't verify your information. Please check what you entered and try again. "
-    "If you still cannot get in, call us at {phone}."
+    "If you still cannot get in, call us at %(phone)s."
 )
-WRONG_CODE = (
+WRONG_CODE = gettext_lazy(
     "That security code is not right, or it has expired. Check it and try again, "
     "or send a new code."
 )
-PAUSED_WRONG_CODE = "That security code is not right. Check it and try again."
-STARTED_OVER = "For your security, please start again."
-CODES_USED_UP = (
+PAUSED_WRONG_CODE = gettext_lazy("That security code is not right. Check it and try again.")
+STARTED_OVER = gettext_lazy("For your security, please start again.")
+CODES_USED_UP = gettext_lazy(
     "We have sent as many security codes as we can for this request. Enter the last code we "
-    "sent, or start again later, or call us at {phone}."
+    "sent, or start again later, or call us at %(phone)s."
 )
 
 
@@ -111,10 +113,10 @@ def _identity_refused(
 ) -> HttpResponse:
     phone = portal.support_phone
     if outcome == Outcome.LIMITED:
-        form.add_error(None, TOO_MANY_ATTEMPTS.format(phone=phone))
+        form.add_error(None, TOO_MANY_ATTEMPTS % {"phone": phone})
         return render(request, template, {"form": form}, status=429)
     # One message whatever was wrong: naming the field would confirm the others.
-    form.add_error(None, NOT_VERIFIED.format(phone=phone))
+    form.add_error(None, NOT_VERIFIED % {"phone": phone})
     return render(request, template, {"form": form})
 
 
@@ -169,7 +171,7 @@ def _identity_code_page(
         elif outcome == Outcome.MISMATCH:
             # The code was entered wrong too often or expired, or was right but the username
             # was not: one message for all of them.
-            messages.error(request, NOT_VERIFIED.format(phone=portal.support_phone))
+            messages.error(request, NOT_VERIFIED % {"phone": portal.support_phone})
             return redirect(start)
         else:
             return answered(request, template, form, outcome)
@@ -267,7 +269,13 @@ def _send_code(
         outcome = recovery.recovery_code_send(request, state, user=user, channel=channel)
     except CodeCooldown as wait:
         form.add_error(
-            None, f"A code was just sent. You can ask for a new one in {wait.seconds_left} seconds."
+            None,
+            ngettext(
+                "A code was just sent. You can ask for a new one in %(seconds)d second.",
+                "A code was just sent. You can ask for a new one in %(seconds)d seconds.",
+                wait.seconds_left,
+            )
+            % {"seconds": wait.seconds_left},
         )
         return None
     except CodeSendLimited as limited:
@@ -276,8 +284,10 @@ def _send_code(
     except CodeDeliveryError:
         form.add_error(
             None,
-            "We couldn't send the code just now. Please try again in a moment, or choose "
-            "the other way.",
+            _(
+                "We couldn't send the code just now. Please try again in a moment, or choose "
+                "the other way."
+            ),
         )
         return None
     if outcome == Outcome.LIMITED:
@@ -286,14 +296,14 @@ def _send_code(
         form.add_error(None, str(recovery.recovery_lock_notice(user)))
         return None
     if outcome == Outcome.CODES_USED_UP:
-        form.add_error(None, CODES_USED_UP.format(phone=portal.support_phone))
+        form.add_error(None, CODES_USED_UP % {"phone": portal.support_phone})
         return None
-    where = _where(user, channel)
+    where = {"where": _where(user, channel)}
     messages.success(
         request,
-        f"We sent a code {where}."
+        _("We sent a code %(where)s.") % where
         if first
-        else f"We sent a new code {where}. Only the newest code works.",
+        else _("We sent a new code %(where)s. Only the newest code works.") % where,
     )
     return redirect("recovery:password_code")
 
@@ -301,8 +311,8 @@ def _send_code(
 def _where(user: Any, channel: Channel | None) -> str:
     """Where the code went, masked: "by email to d***@example.com"."""
     if channel is Channel.EMAIL:
-        return f"by email to {mask_email(user.email)}"
-    return f"by text message to {mask_phone(user.mobile_phone)}"
+        return _("by email to %(address)s") % {"address": mask_email(user.email)}
+    return _("by text message to %(number)s") % {"number": mask_phone(user.mobile_phone)}
 
 
 @_recovery_step(Stage.CODE_SENT)
@@ -360,8 +370,10 @@ def password_new(request: HttpRequest, state: Recovery, user: Any) -> HttpRespon
             return render(request, "recovery/held.html", status=403)
         messages.success(
             request,
-            "Your password has been reset, and every other session has been logged out. "
-            "Log in with your new password.",
+            _(
+                "Your password has been reset, and every other session has been logged out. "
+                "Log in with your new password."
+            ),
         )
         return redirect("signin:login")
     return render(request, "recovery/new_password.html", {"form": form})

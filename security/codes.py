@@ -17,6 +17,7 @@ and one client IP at most PORTAL_CODE_SEND_IP_RATE.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import math
 import re
@@ -31,8 +32,10 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import fields
 from accounts.models import Customer
@@ -87,15 +90,16 @@ class CodeCooldown(CodeSendRefused):
 class CodeSendLimited(CodeSendRefused):
     """The owner's hourly number of codes, or the client IP's, is used up: try again later."""
 
-    MESSAGE = (
+    MESSAGE = gettext_lazy(
         "We have sent as many security codes as we can for now. For your security, please try "
-        "again later, or call us at {phone}."
+        "again later, or call us at %(phone)s."
     )
 
     @property
     def message(self) -> str:
-        """What the page says next to the form (one wording for every flow)."""
-        return self.MESSAGE.format(phone=portal.support_phone)
+        """What the page says next to the form (one wording for every flow), in the active
+        language."""
+        return str(self.MESSAGE) % {"phone": portal.support_phone}
 
 
 class CodeDeliveryError(Exception):
@@ -193,15 +197,18 @@ def channels_on_file(user: User | Customer) -> list[Channel]:
 def channel_choice_label(channel: Channel, *, email: str = "", phone: str = "") -> str:
     """How a channel reads as a choice on a form: where the code goes, masked."""
     if channel == Channel.EMAIL:
-        return f"Email to {mask_email(email)}"
+        return _("Email to %(address)s") % {"address": mask_email(email)}
     if channel == Channel.SMS:
-        return f"Text message to {mask_phone(phone)}"
+        return _("Text message to %(number)s") % {"number": mask_phone(phone)}
     return Channel.APP.label
 
 
-def _deliver(*, channel: Channel, destination: str, code: str, purpose: str) -> None:
+def _deliver(
+    *, channel: Channel, destination: str, code: str, purpose: str, language: str | None
+) -> None:
     """Queues the code's email or text message in the caller's transaction: the worker sends it
-    after the commit (security.outgoing), never inside the request."""
+    after the commit (security.outgoing), never inside the request. Written in `language`, or
+    (None) in the request's language."""
     context = {
         "code": code,
         "purpose": purpose,
@@ -209,12 +216,15 @@ def _deliver(*, channel: Channel, destination: str, code: str, purpose: str) -> 
         "lender_name": portal.lender_name,
         "support_phone": portal.support_phone,
     }
+    with translation.override(language) if language else contextlib.nullcontext():
+        if channel == Channel.EMAIL:
+            subject = str(render_to_string("security/code/email_subject.txt", context)).strip()
+            body = str(render_to_string("security/code/email_body.txt", context))
+        else:
+            text = " ".join(render_to_string("security/code/sms.txt", context).split())
     if channel == Channel.EMAIL:
-        subject = str(render_to_string("security/code/email_subject.txt", context)).strip()
-        body = str(render_to_string("security/code/email_body.txt", context))
         email_queue(to=destination, subject=subject, body=body)
     else:
-        text = render_to_string("security/code/sms.txt", context).strip()
         sms_queue(to=destination, body=text)
 
 
@@ -290,7 +300,15 @@ def code_send(
             created_at=now,
             expires_at=now + timedelta(seconds=portal.code_ttl_seconds),
         )
-        _deliver(channel=channel, destination=destination, code=code, purpose=purpose)
+        _deliver(
+            channel=channel,
+            destination=destination,
+            code=code,
+            purpose=purpose,
+            # A user's own language; an enrolling customer has no user yet, so their code goes
+            # out in the language of the pages they are enrolling on.
+            language=user.language if user is not None else None,
+        )
         SecurityCode.objects.filter(
             **owner.rows,
             purpose=purpose,
@@ -302,7 +320,7 @@ def code_send(
             SecurityEvent.Kind.CODE_SENT,
             user=user,
             request=request,
-            detail=f"{Channel(channel).label} for {purpose}",
+            detail=f"{Channel(channel).record_label} for {purpose}",
             channel=channel,
         )
     return row

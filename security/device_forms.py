@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 
 class DeviceChoice(StrEnum):
@@ -15,8 +16,8 @@ class DeviceChoice(StrEnum):
 class RegisterDeviceForm(forms.Form):
     choice = forms.TypedChoiceField(
         choices=[
-            (DeviceChoice.REGISTER.value, "Register this device"),
-            (DeviceChoice.SKIP.value, "Not now"),
+            (DeviceChoice.REGISTER.value, gettext_lazy("Register this device")),
+            (DeviceChoice.SKIP.value, gettext_lazy("Not now")),
         ],
         coerce=DeviceChoice,
     )

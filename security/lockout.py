@@ -28,19 +28,20 @@ code that writes SignInLock or a device's counter columns.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Exists, F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.dateformat import format as date_format
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.formats import date_format
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from portal.conf import portal
 from security.events import record_event
@@ -225,38 +226,37 @@ def counter_locked(counter: Counter) -> bool:
 
 
 # --- What the customer is told --------------------------------------------------------------------
+# Every sentence below is read in the active language when it is shown: the page's, or the
+# customer's own for the lock email (security.notifications renders it in their language).
 def lock_duration_text() -> str:
     """PORTAL_LOCKOUT_SECONDS in words: "30 minutes", "1 hour", "90 minutes"."""
     minutes = max(1, round(portal.lockout_seconds / 60))
     if minutes % 60 == 0:
         hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def local_time_text(moment: datetime, *, now: datetime | None = None) -> str:
     """A moment as the customer reads it, in the portal's time zone (TIME_ZONE) with the zone's
-    abbreviation: "3:45 PM EST", with the date when it is not today there."""
+    abbreviation: "3:45 PM EST", with the day when it is not today there ("3:45 PM EST on
+    Tuesday, December 1"), in the active language's formats."""
     zone = timezone.get_default_timezone()
     local = timezone.localtime(moment, zone)
     today = timezone.localtime(now or timezone.now(), zone).date()
-    text = date_format(local, "g:i A T")
-    return text if local.date() == today else f"{text} on {date_format(local, 'l, F j')}"
+    text = f"{date_format(local, 'TIME_FORMAT')} {date_format(local, 'T')}"
+    if local.date() == today:
+        return text
+    day = f"{date_format(local, 'l')}, {date_format(local, 'MONTH_DAY_FORMAT')}"
+    return _("%(time)s on %(day)s") % {"time": text, "day": day}
 
 
-_PAUSED = (
-    "For your security, online access to this account is paused for {duration} after "
-    "{attempts} unsuccessful attempts in a row (a wrong password, challenge answer or security "
-    "code){until}."
+_HEADLINE = gettext_lazy("Online access is temporarily locked")
+_HEADLINE_HELD = gettext_lazy("Online access is locked")
+_HELD = gettext_lazy(
+    "Online access to this account is locked. Only our support team can open it again."
 )
-_HELD = "Online access to this account is locked. Only our support team can open it again."
-_NEXT_STEPS = (
-    "Wait until {end} and log in again; if you don't remember your password, use "
-    "\"Forgot password?\" once the pause has ended. If you can't wait, or you didn't make "
-    "those attempts, call us at {phone}, {hours}: once we have confirmed who you are, we can "
-    "unlock your online access."
-)
-_HELD_NEXT_STEPS = "Please call us at {phone}, {hours}."
+_HELD_NEXT_STEPS = gettext_lazy("Please call us at %(phone)s, %(hours)s.")
 
 
 @dataclass(frozen=True)
@@ -264,42 +264,72 @@ class LockNotice:
     """The one wording of a sign-in lock, for the Log In page, the lock email, recovery and
     Contact Us: how long online access is paused (PORTAL_LOCKOUT_SECONDS), until when in the
     portal's time zone, and what to do. `until` None: a lock in general (Contact Us), or a hold
-    when `held`."""
+    when `held`. Each text is made when read, in the language active then."""
 
     until: datetime | None = None
     held: bool = False
 
     @property
     def headline(self) -> str:
-        return "Online access is locked" if self.held else "Online access is temporarily locked"
+        return str(_HEADLINE_HELD if self.held else _HEADLINE)
 
     @property
     def paused(self) -> str:
         if self.held:
-            return _HELD
-        until = f", until {local_time_text(self.until)}" if self.until is not None else ""
-        return _PAUSED.format(
-            duration=lock_duration_text(), attempts=portal.lockout_threshold, until=until
-        )
+            return str(_HELD)
+        values = {
+            "duration": lock_duration_text(),
+            "attempts": portal.lockout_threshold,
+        }
+        if self.until is None:
+            return (
+                _(
+                    "For your security, online access to this account is paused for %(duration)s "
+                    "after %(attempts)d unsuccessful attempts in a row (a wrong password, challenge "
+                    "answer or security code)."
+                )
+                % values
+            )
+        return _(
+            "For your security, online access to this account is paused for %(duration)s after "
+            "%(attempts)d unsuccessful attempts in a row (a wrong password, challenge answer or "
+            "security code), until %(end)s."
+        ) % {**values, "end": local_time_text(self.until)}
 
-    def _next_steps(self, fill: Callable[..., str], phone: str) -> str:
-        return fill(
-            _HELD_NEXT_STEPS if self.held else _NEXT_STEPS,
-            end="then" if self.until is not None else "the pause ends",
-            phone=phone,
-            hours=portal.support_hours,
+    def _next_steps_text(self) -> str:
+        """What to do, with %(phone)s and %(hours)s still to fill in."""
+        if self.held:
+            return str(_HELD_NEXT_STEPS)
+        if self.until is not None:
+            return _(
+                "Wait until then and log in again; if you don't remember your password, use "
+                "\"Forgot password?\" once the pause has ended. If you can't wait, or you didn't "
+                "make those attempts, call us at %(phone)s, %(hours)s: once we have confirmed who "
+                "you are, we can unlock your online access."
+            )
+        return _(
+            "Wait until the pause ends and log in again; if you don't remember your password, "
+            "use \"Forgot password?\" once the pause has ended. If you can't wait, or you didn't "
+            "make those attempts, call us at %(phone)s, %(hours)s: once we have confirmed who "
+            "you are, we can unlock your online access."
         )
 
     @property
     def next_steps(self) -> str:
         """What to do, as plain text (email, form errors)."""
-        return self._next_steps(str.format, portal.support_phone)
+        return self._next_steps_text() % {
+            "phone": portal.support_phone,
+            "hours": portal.support_hours,
+        }
 
     @property
     def next_steps_html(self) -> SafeString:
         """What to do, with the support number as a tel: link (pages)."""
         link = format_html('<a href="tel:{0}">{0}</a>', portal.support_phone)
-        return cast(SafeString, self._next_steps(format_html, link))
+        return mark_safe(  # noqa: S308 (the text is escaped; the link is built by format_html)
+            conditional_escape(self._next_steps_text())
+            % {"phone": link, "hours": conditional_escape(portal.support_hours)}
+        )
 
     def __str__(self) -> str:
         return f"{self.headline}. {self.paused} {self.next_steps}"

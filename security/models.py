@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 
@@ -108,6 +109,12 @@ class Channel(StrEnum):
 
     @property
     def label(self) -> str:
+        """The channel's name in the active language, for pages and messages."""
+        return gettext(_CHANNEL_LABELS[self])
+
+    @property
+    def record_label(self) -> str:
+        """The channel's name in English, for event details stored in the database."""
         return _CHANNEL_LABELS[self]
 
     @property
@@ -116,9 +123,9 @@ class Channel(StrEnum):
 
 
 _CHANNEL_LABELS = {
-    Channel.EMAIL: "Email",
-    Channel.SMS: "Text message",
-    Channel.APP: "Authenticator app",
+    Channel.EMAIL: gettext_noop("Email"),
+    Channel.SMS: gettext_noop("Text message"),
+    Channel.APP: gettext_noop("Authenticator app"),
 }
 SENT_CHANNELS = (Channel.EMAIL, Channel.SMS)  # the channels a SecurityCode goes by
 
@@ -154,7 +161,10 @@ class SecurityCode(models.Model):
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     flow_id = models.CharField(max_length=64, db_index=True)  # the attempt this code belongs to
     channel = models.CharField(
-        max_length=5, choices=[(channel.value, channel.label) for channel in SENT_CHANNELS]
+        max_length=5,
+        choices=[
+            (channel.value, gettext_lazy(_CHANNEL_LABELS[channel])) for channel in SENT_CHANNELS
+        ],
     )
     destination = models.CharField(max_length=254)
     code_hash = models.CharField(max_length=64)

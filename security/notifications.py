@@ -19,7 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.conf import portal
 from security.models import ActionToken
@@ -79,6 +79,12 @@ def _absolute_url(path: str, request: HttpRequest | None) -> str:
     return f"https://{host}{path}"
 
 
+def _language(user: User) -> str:
+    """The language of a user's emails and text messages: their record's (staff: English)."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    return user.language if not user.is_staff and user.language in codes else settings.LANGUAGE_CODE
+
+
 def notify(
     *,
     user: User,
@@ -131,19 +137,27 @@ def notify(
         "not_me_url": not_me_url,
         "not_me_days": NOT_ME_LINK_DAYS,
         "staff": user.is_staff,
+        "kind": kind,
         **(context or {}),
     }
     try:
-        subject = " ".join(render_to_string(f"security/email/{kind}_subject.txt", values).split())
+        # In the customer's own language (their record's), whatever the language of the
+        # request: the page of whoever caused it, or the support console's.
+        with translation.override(_language(user)):
+            subject = " ".join(
+                render_to_string(f"security/email/{kind}_subject.txt", values).split()
+            )
+            if user.email:
+                body: str = render_to_string(f"security/email/{kind}_body.txt", values)
+            else:
+                # No email on file: the same news, briefly, by text message to the mobile.
+                body = " ".join(render_to_string("security/sms/notice.txt", values).split())
         # Its own savepoint, like the token's: a failure leaves the caller's transaction usable.
         with transaction.atomic():
             if user.email:
-                body = render_to_string(f"security/email/{kind}_body.txt", values)
                 email_queue(to=user.email, subject=subject, body=body)
             else:
-                # No email on file: the same news, briefly, by text message to the mobile.
-                text = render_to_string("security/sms/notice.txt", {**values, "subject": subject})
-                sms_queue(to=user.mobile_phone, body=" ".join(text.split()))
+                sms_queue(to=user.mobile_phone, body=body)
     except Exception as exc:
         logger.warning(
             "security email %s for user %s could not be queued (%s)",

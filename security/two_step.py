@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.conf import portal
@@ -94,11 +95,13 @@ def totp_wait_seconds(*, user: User, pending: bool = False) -> int:
 
 def totp_wait_message(seconds: int) -> str:
     """What the customer reads while django-otp is throttling their app's codes."""
-    unit = "second" if seconds == 1 else "seconds"
-    return (
-        f"Too many codes were tried just now. Wait {seconds} {unit}, then enter the code "
-        "your app shows."
-    )
+    return ngettext(
+        "Too many codes were tried just now. Wait %(seconds)d second, then enter the code "
+        "your app shows.",
+        "Too many codes were tried just now. Wait %(seconds)d seconds, then enter the code "
+        "your app shows.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 def totp_verify(*, user: User, code: str) -> bool:

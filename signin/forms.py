@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.forms import CustomerForm
 from security.codes import Channel, channel_choice_label
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class LoginForm(CustomerForm):
     username = forms.CharField(
-        label="Username",
+        label=gettext_lazy("Username"),
         max_length=150,
         widget=forms.TextInput(
             attrs={
@@ -27,7 +32,7 @@ class LoginForm(CustomerForm):
     # Long passphrases welcome (at least 64 characters, NIST); the cap only stops absurd bodies
     # from reaching the hasher. Paste is allowed: nothing here blocks it.
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         max_length=1024,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -56,18 +61,20 @@ class StepUpForm(CustomerForm):
     answer = forms.CharField(
         max_length=200,
         strip=False,
-        help_text="Capital letters and extra spaces don't matter.",
+        help_text=gettext_lazy("Capital letters and extra spaces don't matter."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": "Enter your answer."},
+        error_messages={"required": gettext_lazy("Enter your answer.")},
     )
     channel = forms.TypedChoiceField(
-        label="Where should we send your security code?",
+        label=gettext_lazy("Where should we send your security code?"),
         widget=forms.RadioSelect,
         coerce=Channel,
-        error_messages={"required": "Choose where we should send your security code."},
+        error_messages={
+            "required": gettext_lazy("Choose where we should send your security code.")
+        },
     )
     code = forms.CharField(
-        label="Security code",
+        label=gettext_lazy("Security code"),
         max_length=40,  # 6 digits, or a backup code of 28 characters in groups
         # Backup codes have letters: no numeric keypad, no capitalising, no spell-checking.
         widget=forms.TextInput(
@@ -78,7 +85,7 @@ class StepUpForm(CustomerForm):
                 "spellcheck": "false",
             }
         ),
-        error_messages={"required": "Enter the security code."},
+        error_messages={"required": gettext_lazy("Enter the security code.")},
     )
 
     def __init__(
@@ -114,9 +121,9 @@ class StepUpForm(CustomerForm):
             self.initial.setdefault("channel", channel or channels[0])
         if needs_code:
             self.fields["code"].help_text = (
-                "The 6-digit code your authenticator app shows, or one of your backup codes."
+                _("The 6-digit code your authenticator app shows, or one of your backup codes.")
                 if uses_app
-                else "The 6-digit code we sent you, or one of your backup codes."
+                else _("The 6-digit code we sent you, or one of your backup codes.")
             )
         else:
             del self.fields["code"]
@@ -128,7 +135,7 @@ class StepUpForm(CustomerForm):
         elif "channel" in self.fields:
             self.fields["channel"].required = False
 
-    def refuse(self, errors: dict[str, str]) -> None:
+    def refuse(self, errors: dict[str, StrOrPromise]) -> None:
         """Shows on this fresh (unbound) form what the check of the last Continue found wrong,
         by field."""
         self.cleaned_data = {}  # add_error expects a cleaned form; nothing was cleaned here

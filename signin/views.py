@@ -12,6 +12,8 @@ from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.conf import portal
@@ -33,10 +35,14 @@ from signin import flow
 from signin.forms import LoginForm, StepUpAction, StepUpForm
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from accounts.models import User
 
-WRONG_MESSAGE = "The username or password you entered is not right. Please try again."
-DISABLED_MESSAGE = "Online access to this account is turned off. Please call us to turn it back on."
+WRONG_MESSAGE = gettext_lazy("The username or password you entered is not right. Please try again.")
+DISABLED_MESSAGE = gettext_lazy(
+    "Online access to this account is turned off. Please call us to turn it back on."
+)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -104,7 +110,7 @@ def _login_page(
 
 def _login_ended(request: HttpRequest) -> HttpResponse:
     """A step of a sign-in that has expired or was never started: back to Log In."""
-    messages.info(request, "Your login attempt has ended. Please log in again.")
+    messages.info(request, _("Your login attempt has ended. Please log in again."))
     return redirect("signin:login")
 
 
@@ -112,8 +118,10 @@ def _locked(request: HttpRequest, lock: LockNotice) -> HttpResponse:
     return _login_page(request, LoginForm(), flow.PasswordOutcome.LOCKED, lock)
 
 
-WRONG_ANSWER_MESSAGE = "That answer does not match the one we have on file."
-WRONG_CODE_MESSAGE = "That security code is not right or has expired. Check it, or send a new code."
+WRONG_ANSWER_MESSAGE = gettext_lazy("That answer does not match the one we have on file.")
+WRONG_CODE_MESSAGE = gettext_lazy(
+    "That security code is not right or has expired. Check it, or send a new code."
+)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -190,7 +198,7 @@ def _checked_form(
         kept["answer"] = submitted.cleaned_data["answer"]
     form = _step_up_form(login_flow, user)
     form.initial.update(kept)
-    errors = {}
+    errors: dict[str, StrOrPromise] = {}
     if flow.Stage.QUESTION in result.wrong and "answer" in form.fields:
         errors["answer"] = WRONG_ANSWER_MESSAGE
     if "code" in form.fields:
@@ -209,7 +217,9 @@ def _send_code(
     about it, or "" with the reason in the form."""
     channel = form.chosen_channel()
     if channel is None:
-        form.add_error(None, "We have no email address or mobile number on file to send a code to.")
+        form.add_error(
+            None, _("We have no email address or mobile number on file to send a code to.")
+        )
         return ""
     first = code_live(user=user, purpose=flow.PURPOSE, flow_id=login_flow.flow_id) is None
     try:
@@ -217,7 +227,12 @@ def _send_code(
     except flow.CodeCooldown as wait:
         form.add_error(
             None,
-            f"We just sent you a code. You can ask for a new one in {wait.seconds_left} seconds.",
+            ngettext(
+                "We just sent you a code. You can ask for a new one in %(seconds)d second.",
+                "We just sent you a code. You can ask for a new one in %(seconds)d seconds.",
+                wait.seconds_left,
+            )
+            % {"seconds": wait.seconds_left},
         )
         return ""
     except CodeSendLimited as limited:
@@ -226,16 +241,22 @@ def _send_code(
     except flow.CodeDeliveryError:
         form.add_error(
             None,
-            "We could not send the code just now. Please try again in a moment, "
-            "or choose another way to receive it.",
+            _(
+                "We could not send the code just now. Please try again in a moment, "
+                "or choose another way to receive it."
+            ),
         )
         return ""
     if sent is None:
-        return "Enter the 6-digit code your authenticator app shows."
-    return (
-        f"We sent a {'' if first else 'new '}security code ({_where(channel, user)}). "
-        f"It expires in {max(1, portal.code_ttl_seconds // 60)} minutes."
-    )
+        return _("Enter the 6-digit code your authenticator app shows.")
+    where = {"where": _where(channel, user)}
+    minutes = max(1, portal.code_ttl_seconds // 60)
+    expires = ngettext(
+        "It expires in %(minutes)d minute.", "It expires in %(minutes)d minutes.", minutes
+    ) % {"minutes": minutes}
+    if first:
+        return _("We sent a security code (%(where)s).") % where + " " + expires
+    return _("We sent a new security code (%(where)s).") % where + " " + expires
 
 
 def _where(channel: Channel, user: User) -> str:
@@ -323,7 +344,7 @@ def register_device(request: HttpRequest) -> HttpResponse:
             return _locked(request, lock_notice(counter))
         if register:
             messages.success(
-                request, "This device is registered. Next time, your password is enough here."
+                request, _("This device is registered. Next time, your password is enough here.")
             )
         return response
     return render(request, "security/register_device.html", {"form": form})
@@ -337,7 +358,7 @@ def logout(request: HttpRequest) -> HttpResponse:
         record_event(SecurityEvent.Kind.LOGGED_OUT, user=user, request=request)
     flow.LoginFlow.clear(request)
     auth.logout(request)  # flushes the server-side session and rotates the key
-    messages.success(request, "You have logged out.")
+    messages.success(request, _("You have logged out."))
     response = redirect("signin:login")
     # Not "cookies": the registered-device cookie must survive logging out.
     response["Clear-Site-Data"] = '"cache", "storage"'

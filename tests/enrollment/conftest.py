@@ -48,7 +48,8 @@ def profile_data(**overrides: str) -> dict[str, str]:
     return {**data, **overrides}
 
 
-CODE = re.compile(r"security code is (\d{6})")
+# The code in English ("security code is 123456") or Spanish ("código de seguridad de ... es 123456").
+CODE = re.compile(r"(?:security code is|código de seguridad de .+? es) (\d{6})")
 
 
 def code_emailed_to(address: str) -> str:

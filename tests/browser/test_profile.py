@@ -77,6 +77,10 @@ def test_changed_challenge_question_is_asked_and_its_new_answer_works(
     # whenever the new question had not come up by then (about 1 run in 40). This test is
     # about the question, not the per-IP limit (tests/signin covers that).
     settings.PORTAL_LOGIN_IP_RATE = "100/m"
+    # Likewise each login emails a code to the same address: no resend interval, no caps.
+    settings.PORTAL_CODE_RESEND_SECONDS = 0
+    settings.PORTAL_CODE_MAX_PER_HOUR = 1000
+    settings.PORTAL_CODE_SEND_IP_RATE = "1000/m"
     user = make_user()
     log_in(page, user, ANSWERS)
     axe_check(page)

@@ -1,8 +1,15 @@
-"""`make audit`: every public and every signed-in page through Lighthouse (accessibility and best
-practices), axe (with the Manage My Profile menu closed and open) and full-page screenshots at
-375 and 1280 px. Problems are collected over all pages and reported in one assertion, so one run
-lists everything there is to fix; scores and findings are written to var/audit/, screenshots to
-var/screenshots/.
+"""`make audit`: every customer page through Lighthouse (accessibility and best practices), axe
+(with the Manage My Profile menu closed and open) and full-page screenshots at 375 and 1280 px,
+and at 320 px no page may scroll sideways. Problems are collected over all pages and reported in
+one assertion, so one run lists everything there is to fix; scores and findings are written to
+var/audit/, screenshots to var/screenshots/.
+
+"Every customer page" includes those that only exist in the middle of a flow (Confirm it's you,
+the enrollment steps, password recovery) and the answers to a form (a wrong password, a lock).
+Each is reached by driving its flow in a browser context of its own; the session it ends in is
+what every checker of that page is given (its cookies, a copy of the session where the flow goes
+on from there). A page that is the answer to a POST is re-posted for each checker: see
+`ReplayPosts`.
 
 Lighthouse comes from package.json (`npm ci`) and drives Debian's Chromium only (CHROME_PATH)."""
 
@@ -10,18 +17,30 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from playwright.sync_api import expect
 
-from tests.browser.test_profile import ANSWERS, log_in
-from tests.conftest import CHROMIUM
+from portal.conf import portal
+from security.ratelimits import ip_limit_reached
+from signin import flow as signin_flow
+from tests.browser.test_profile import ANSWERS, log_in, newest_code
+from tests.conftest import CHROMIUM, DEMO_PASSWORD
 
 pytestmark = pytest.mark.audit
 
@@ -30,6 +49,7 @@ LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 REPORT_DIR = ROOT / "var" / "audit"
 SCREENSHOT_DIR = ROOT / "var" / "screenshots"
 WIDTHS = (375, 1280)
+NARROWEST = 320  # no page may scroll sideways at this width
 MIN_ACCESSIBILITY = 100
 MIN_BEST_PRACTICES = 95
 LIGHTHOUSE_RUNS_AT_ONCE = 2  # about 12 s a page; the machines have two cores
@@ -59,11 +79,15 @@ SIGNED_IN_PAGES = [
     ("log-in-activity", "profile:activity"),
 ]
 MENU = "details.menu"
+ENROLL_PASSWORD = "lantern orchard pebble 58"
 
 
 # --- Lighthouse -----------------------------------------------------------------------------------
-def lighthouse(url: str, report: Path, headers: Path | None) -> dict[str, Any]:
-    """One Lighthouse run; returns its JSON report (also kept at `report`)."""
+def lighthouse(
+    url: str, report: Path, headers: Path | None, any_status: bool = False
+) -> dict[str, Any]:
+    """One Lighthouse run; returns its JSON report (also kept at `report`). With `any_status`
+    a page that answers with an error status (429) is audited too."""
     command = [
         str(LIGHTHOUSE),
         url,
@@ -76,6 +100,8 @@ def lighthouse(url: str, report: Path, headers: Path | None) -> dict[str, Any]:
     ]
     if headers is not None:
         command.append(f"--extra-headers={headers}")
+    if any_status:
+        command.append("--ignore-status-code")
     env = {**os.environ, "CHROME_PATH": CHROMIUM, "PUPPETEER_SKIP_DOWNLOAD": "1"}
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     if run.returncode != 0 or not report.exists():
@@ -133,6 +159,243 @@ def axe_findings(axe: Any, page: Any, context: str | None = None) -> list[str]:
     return findings
 
 
+# --- Pages in the middle of a flow ----------------------------------------------------------------
+REPLAY_HEADER = "X-Audit-Replay"
+
+
+@dataclass
+class Visit:
+    """One audited page: how every checker opens it."""
+
+    name: str  # the file names of its reports and screenshots
+    path: str
+    cookies: list[dict[str, Any]] = field(default_factory=list)  # the session; none: a new visitor
+    replay: str = ""  # a recorded POST the GET of `path` is turned into (ReplayPosts)
+    ends_at: str = ""  # where the page is shown (after a POST's redirect); `path` by default
+    status: int = 200
+    menu: bool = False  # signed in: the Manage My Profile menu is in the header
+
+    @property
+    def shown_at(self) -> str:
+        return self.ends_at or self.path
+
+
+@dataclass
+class Post:
+    path: str
+    fields: dict[str, str]
+    remote_addr: str = ""  # another client address than the test's (a rate limit of its own)
+
+
+class ReplayPosts:
+    """Wraps the live server's WSGI application: a GET of a recorded POST's path that carries
+    `X-Audit-Replay: <name>` is answered as that POST, with the CSRF token of the request's own
+    cookie. Lighthouse only opens pages with a GET (its --extra-headers carry the header), and
+    so does a Playwright context given the header, so a page that only exists as the answer to a
+    form (a wrong password, a lock, a code just sent) is audited as a customer sees it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.posts: dict[str, Post] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        post = self.posts.get(environ.get("HTTP_X_AUDIT_REPLAY", ""))
+        if post and environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == post.path:
+            cookies = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+            token = cookies[settings.CSRF_COOKIE_NAME].value
+            body = urlencode({"csrfmiddlewaretoken": token, **post.fields}).encode()
+            origin = f"https://{environ['HTTP_HOST']}"
+            environ = {
+                **environ,
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": BytesIO(body),
+                "HTTP_ORIGIN": origin,
+                "HTTP_REFERER": origin + post.path,
+            }
+            if post.remote_addr:
+                environ["REMOTE_ADDR"] = post.remote_addr
+        return self.app(environ, start_response)
+
+
+def session_copy(cookies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cookies with the session cookie pointing at a copy of the session: the flow can go
+    on in the original while the page of this moment is audited with the copy."""
+    store = import_string(settings.SESSION_ENGINE + ".SessionStore")
+    copied = []
+    for cookie in cookies:
+        if cookie["name"] == settings.SESSION_COOKIE_NAME:
+            session = store()
+            session.update(store(cookie["value"]).load())
+            session.create()
+            cookie = {**cookie, "value": session.session_key}
+        copied.append(cookie)
+    return copied
+
+
+def _heading(page: Any, text: str) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text(text)
+
+
+def _identity(page: Any, account_number: str, button: str = "Continue") -> None:
+    """The identity fields of make_customer's defaults, sent."""
+    page.get_by_label("Last 4 digits of SSN or TIN", exact=True).fill("1234")
+    page.get_by_label("Date of birth", exact=True).fill("04/12/1985")
+    page.get_by_label("Account number or VIN", exact=True).fill(account_number)
+    page.get_by_role("button", name=button).click()
+
+
+def sign_in_pages(new_page: Any, make_user: Any, posts: dict[str, Post]) -> list[Visit]:
+    """Log In after a wrong password, locked, and refused for too many attempts; Confirm it's
+    you before and after Send code; Register this device?."""
+    visits = []
+    page = new_page()
+    page.goto(reverse("signin:login"))
+    posts["wrong-password"] = Post("/login/", {"username": make_user().username, "password": "x"})
+    visits.append(
+        Visit("log-in-wrong-password", "/login/", page.context.cookies(), "wrong-password")
+    )
+
+    locked = make_user()
+    for _ in range(portal.lockout_threshold):
+        page.get_by_label("Username").fill(locked.username)
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Log In").click()
+    expect(page.get_by_role("alert")).to_contain_text("locked")
+    posts["locked"] = Post("/login/", {"username": locked.username, "password": "x"})
+    visits.append(Visit("log-in-locked", "/login/", page.context.cookies(), "locked"))
+
+    # Another client address, whose attempts are used up.
+    address = "192.0.2.25"
+    request = RequestFactory().post("/login/", REMOTE_ADDR=address)
+    while not ip_limit_reached(request, signin_flow.LIMIT_GROUP, portal.login_ip_rate):
+        pass
+    posts["too-many"] = Post("/login/", {"username": "someone", "password": "x"}, address)
+    visits.append(
+        Visit("too-many-attempts", "/login/", page.context.cookies(), "too-many", status=429)
+    )
+
+    user = make_user()
+    page.goto(reverse("signin:login"))
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log In").click()
+    _heading(page, "Confirm it\u2019s you")
+    cookies = page.context.cookies()
+    posts["step-up-send"] = Post("/login/verify/", {"action": "send", "channel": "email"})
+    visits += [
+        Visit("confirm-its-you", "/login/verify/", session_copy(cookies)),
+        Visit("confirm-its-you-code-sent", "/login/verify/", session_copy(cookies), "step-up-send"),
+    ]
+    page.get_by_role("button", name="Send code").click()
+    question = page.locator('label[for="id_answer"]').inner_text()
+    page.get_by_role("textbox", name=question).fill(ANSWERS[question])
+    page.get_by_role("textbox", name="Security code").fill(newest_code())
+    page.get_by_role("button", name="Continue").click()
+    _heading(page, "Register this device?")
+    visits.append(Visit("register-this-device", "/login/device/", page.context.cookies()))
+    page.context.close()
+    return visits
+
+
+def _enroll_to_confirm(page: Any, customer: Any, visits: list[Visit] | None = None) -> None:
+    """Steps 1 to 4 of enrollment; with `visits`, each later step's page is added to them."""
+
+    def seen(name: str, path: str) -> None:
+        if visits is not None:
+            visits.append(Visit(name, path, session_copy(page.context.cookies())))
+
+    page.goto(reverse("enrollment:start"))
+    _identity(page, customer.loan_accounts.first().account_number)
+    _heading(page, "Add your vehicle(s)")
+    seen("enroll-vehicles", "/enroll/vehicles/")
+    page.get_by_role("button", name="Continue").click()
+    _heading(page, "Create your username and password, and set up your profile")
+    seen("enroll-profile", "/enroll/profile/")
+    page.get_by_label("Username", exact=True).fill(f"audit-{customer.customer_number.lower()}")
+    page.get_by_label("Password", exact=True).fill(ENROLL_PASSWORD)
+    page.get_by_label("Confirm password", exact=True).fill(ENROLL_PASSWORD)
+    for number in (1, 2, 3):
+        page.get_by_label(f"Challenge question {number}", exact=True).select_option(index=number)
+        page.get_by_label(f"Answer to challenge question {number}").fill(f"answer {number}")
+    page.get_by_role("button", name="Continue").click()
+    _heading(page, "Authorize electronic communications")
+    seen("enroll-consent", "/enroll/consent/")
+    seen("enroll-declined", "/enroll/consent/declined/")
+    page.get_by_label(re.compile("I authorize .* to send me my account information")).check()
+    page.get_by_role("button", name="Agree and continue").click()
+    _heading(page, "Confirm it\u2019s you")
+
+
+def enrollment_pages(new_page: Any, make_customer: Any, posts: dict[str, Post]) -> list[Visit]:
+    """Steps 2 to 5 (5 before and after Send code), the declined consent, and Register this
+    device? after enrolling. One customer stops at step 5 (a wizard whose customer enrolled
+    since is not the same page), another enrolls."""
+    visits: list[Visit] = []
+    page = new_page()
+    _enroll_to_confirm(page, make_customer(loans=2), visits)
+    cookies = page.context.cookies()
+    posts["enroll-send"] = Post("/enroll/confirm/send/", {"channel": "email"})
+    visits += [
+        Visit("enroll-confirm", "/enroll/confirm/", session_copy(cookies)),
+        Visit(
+            "enroll-confirm-code-sent",
+            "/enroll/confirm/send/",
+            session_copy(cookies),
+            "enroll-send",
+            ends_at="/enroll/confirm/",
+        ),
+    ]
+    page.context.close()
+
+    page = new_page()
+    _enroll_to_confirm(page, make_customer())
+    page.get_by_role("button", name="Send code").click()
+    page.get_by_role("textbox", name="Security code").fill(newest_code())
+    page.get_by_role("button", name="Finish enrollment").click()
+    _heading(page, "Register this device?")
+    visits.append(Visit("enroll-register-device", "/enroll/device/", page.context.cookies()))
+    page.context.close()
+    return visits
+
+
+def recovery_pages(new_page: Any, make_user: Any) -> list[Visit]:
+    """Forgot username's sent page; Forgot password's channel, code and new password pages."""
+    page = new_page()
+    page.goto(reverse("recovery:forgot_username"))
+    _identity(page, make_user().loan_accounts.first().account_number, "Email my username")
+    _heading(page, "Check your email")
+    visits = [Visit("forgot-username-sent", "/forgot-username/sent/", page.context.cookies())]
+    page.context.close()
+
+    page = new_page()
+    user = make_user()
+    page.goto(reverse("recovery:forgot_password"))
+    page.get_by_label("Username").fill(user.username)
+    _identity(page, user.loan_accounts.first().account_number)
+    _heading(page, "Get a security code")
+    visits.append(
+        Visit(
+            "forgot-password-send", "/forgot-password/send/", session_copy(page.context.cookies())
+        )
+    )
+    page.get_by_label(re.compile("^Email to")).check()
+    page.get_by_role("button", name="Send code").click()
+    _heading(page, "Enter your security code")
+    visits.append(
+        Visit(
+            "forgot-password-code", "/forgot-password/code/", session_copy(page.context.cookies())
+        )
+    )
+    page.get_by_label("Security code").fill(newest_code())
+    page.get_by_role("button", name="Continue").click()
+    _heading(page, "Choose a new password")
+    visits.append(Visit("forgot-password-new", "/forgot-password/new/", page.context.cookies()))
+    page.context.close()
+    return visits
+
+
 # --- The audit ------------------------------------------------------------------------------------
 @pytest.fixture
 def signed_in(page, make_user, settings):
@@ -147,97 +410,154 @@ def signed_in(page, make_user, settings):
     return page
 
 
+@pytest.fixture
+def replayed(live_server) -> Iterator[ReplayPosts]:
+    server = live_server.thread.httpd
+    app = server.get_app()
+    replay = ReplayPosts(app)
+    server.set_app(replay)
+    yield replay
+    server.set_app(app)
+
+
+@pytest.fixture
+def generous_limits(settings) -> None:
+    """The audit re-posts forms and sends codes for many pages from one address, at once: the
+    limits that would refuse that are not what it checks (the too-many-attempts page uses an
+    address of its own)."""
+    settings.PORTAL_LOGIN_IP_RATE = "400/h"  # per hour: a window that outlasts the run
+    settings.PORTAL_VERIFY_IP_RATE = "400/h"
+    settings.PORTAL_CODE_SEND_IP_RATE = "400/h"
+    settings.PORTAL_CODE_RESEND_SECONDS = 0
+    settings.PORTAL_CODE_MAX_PER_HOUR = 100
+
+
+def _headers(visit: Visit) -> dict[str, str]:
+    return {REPLAY_HEADER: visit.replay} if visit.replay else {}
+
+
+def _lighthouse_headers(visit: Visit, folder: Path) -> Path | None:
+    headers = _headers(visit)
+    if visit.cookies:
+        headers["Cookie"] = "; ".join(f"{c['name']}={c['value']}" for c in visit.cookies)
+    if not headers:
+        return None
+    path = folder / f"{visit.name}-headers.json"
+    path.write_text(json.dumps(headers))
+    return path
+
+
 @pytest.mark.timeout(600)
 def test_every_page_passes_lighthouse_and_axe_and_is_photographed(
-    signed_in, browser, live_server, tmp_path
+    generous_limits, signed_in, replayed, browser, live_server, make_user, make_customer, tmp_path
 ):
     assert LIGHTHOUSE.exists(), "Lighthouse is not installed: run `make audit` (npm ci)"
     started = time.monotonic()
-    pages = [(name, reverse(url), False) for name, url in PUBLIC_PAGES] + [
-        (name, reverse(url), True) for name, url in SIGNED_IN_PAGES
-    ]
     cookies = signed_in.context.cookies()
-    headers = tmp_path / "signed-in-headers.json"
-    headers.write_text(
-        json.dumps({"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in cookies)})
-    )
+    visits = [Visit(name, reverse(url)) for name, url in PUBLIC_PAGES] + [
+        Visit(name, reverse(url), cookies, menu=True) for name, url in SIGNED_IN_PAGES
+    ]
     lighthouse_dir = REPORT_DIR / "lighthouse"
     lighthouse_dir.mkdir(parents=True, exist_ok=True)
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    problems: dict[str, list[str]] = {name: [] for name, _, _ in pages}
 
-    # Lighthouse runs in the background (its own Chromium per run) while this thread drives
-    # Playwright through axe and the screenshots.
+    def new_page() -> Any:
+        context = browser.new_context(ignore_https_errors=True, base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        return context.new_page()
+
+    # Lighthouse runs in the background (its own Chromium per run) while this thread drives the
+    # flows, then Playwright through axe and the screenshots.
     with ThreadPoolExecutor(max_workers=LIGHTHOUSE_RUNS_AT_ONCE) as pool:
-        runs: dict[str, Future[dict[str, Any]]] = {
-            name: pool.submit(
-                lighthouse,
-                live_server.url + path,
-                lighthouse_dir / f"{name}.json",
-                headers if private else None,
-            )
-            for name, path, private in pages
-        }
+        runs: dict[str, Future[dict[str, Any]]] = {}
+
+        def submit(batch: list[Visit]) -> None:
+            for visit in batch:
+                runs[visit.name] = pool.submit(
+                    lighthouse,
+                    live_server.url + visit.path,
+                    lighthouse_dir / f"{visit.name}.json",
+                    _lighthouse_headers(visit, tmp_path),
+                    visit.status != 200,
+                )
+
+        submit(visits)
+        # Every flow is driven before any of its pages is audited: a page re-posted (a code
+        # sent again) must not change what a flow still to be driven meets.
+        flows = (
+            sign_in_pages(new_page, make_user, replayed.posts)
+            + enrollment_pages(new_page, make_customer, replayed.posts)
+            + recovery_pages(new_page, make_user)
+        )
+        submit(flows)
+        visits += flows
+        problems: dict[str, list[str]] = {visit.name: [] for visit in visits}
 
         from axe_playwright_python.sync_playwright import Axe
 
         axe = Axe()
-        anonymous = browser.new_context(ignore_https_errors=True, base_url=live_server.url)
-        # Injecting axe needs a context that bypasses CSP; the screenshots keep the real CSP.
-        axe_anonymous = browser.new_context(
-            ignore_https_errors=True, base_url=live_server.url, bypass_csp=True
-        )
-        axe_signed_in = browser.new_context(
-            ignore_https_errors=True, base_url=live_server.url, bypass_csp=True
-        )
-        axe_signed_in.add_cookies(cookies)
         axe_results: dict[str, dict[str, list[str]]] = {}
-        for name, path, private in pages:
-            shown = signed_in if private else anonymous.new_page()
-            checked = (axe_signed_in if private else axe_anonymous).new_page()
-            response = checked.goto(path)
-            if response is None or response.status != 200 or checked.url != live_server.url + path:
-                problems[name].append(
-                    f"did not open: {path} answered {response and response.status}, "
+        for visit in visits:
+            options = {
+                "ignore_https_errors": True,
+                "base_url": live_server.url,
+                "extra_http_headers": _headers(visit),
+            }
+            # Injecting axe needs a context that bypasses CSP; the screenshots keep the real CSP.
+            axe_context = browser.new_context(**options, bypass_csp=True)
+            axe_context.add_cookies(visit.cookies)
+            checked = axe_context.new_page()
+            response = checked.goto(visit.path)
+            if (
+                response is None
+                or response.status != visit.status
+                or checked.url != live_server.url + visit.shown_at
+            ):
+                problems[visit.name].append(
+                    f"did not open: {visit.path} answered {response and response.status}, "
                     f"ended at {checked.url}"
                 )
-            axe_results[name] = {"menu closed": axe_findings(axe, checked)}
+            axe_results[visit.name] = {"menu closed": axe_findings(axe, checked)}
             menu = checked.locator(MENU)
-            if private:
+            if visit.menu:
                 menu.locator("summary").click()
                 if menu.evaluate("menu => menu.open"):
                     # The open menu itself, with the header it sits in. The page under it was
                     # checked with the menu closed; with it open axe cannot see the colours of
                     # what the menu covers, and reports those as "needs review".
-                    axe_results[name]["menu open"] = axe_findings(axe, checked, ".site-header")
+                    axe_results[visit.name]["menu open"] = axe_findings(
+                        axe, checked, ".site-header"
+                    )
                 else:
-                    problems[name].append("the Manage My Profile menu did not open")
-            for state, findings in axe_results[name].items():
-                problems[name] += [f"axe, {state}: {finding}" for finding in findings]
-            checked.close()
+                    problems[visit.name].append("the Manage My Profile menu did not open")
+            for state, findings in axe_results[visit.name].items():
+                problems[visit.name] += [f"axe, {state}: {finding}" for finding in findings]
+            axe_context.close()
 
-            shown.goto(path)
+            shown_context = browser.new_context(**options)
+            shown_context.add_cookies(visit.cookies)
+            shown = shown_context.new_page()
+            shown.goto(visit.path)
+            problems[visit.name] += sideways_scroll(shown)
             for width in WIDTHS:
                 shown.set_viewport_size({"width": width, "height": 800})
-                shown.screenshot(path=SCREENSHOT_DIR / f"{name}-{width}.png", full_page=True)
-            if private and name == "my-vehicles":
+                shown.screenshot(path=SCREENSHOT_DIR / f"{visit.name}-{width}.png", full_page=True)
+            if visit.name == "my-vehicles":
                 shown.locator(MENU).locator("summary").click()
                 for width in WIDTHS:
                     shown.set_viewport_size({"width": width, "height": 800})
                     shown.screenshot(
-                        path=SCREENSHOT_DIR / f"{name}-menu-open-{width}.png", full_page=True
+                        path=SCREENSHOT_DIR / f"{visit.name}-menu-open-{width}.png",
+                        full_page=True,
                     )
-                shown.locator(MENU).locator("summary").click()
-            if not private:
-                shown.close()
-        for context in (anonymous, axe_anonymous, axe_signed_in):
-            context.close()
+            shown_context.close()
         browser_seconds = time.monotonic() - started
 
         lighthouse_results = {name: run.result() for name, run in runs.items()}
 
     summary = {}
-    for name, path, _ in pages:
+    for visit in visits:
+        name, path = visit.name, visit.path
         result = lighthouse_results[name]
         if result.get("runtimeError"):
             problems[name].append(f"Lighthouse could not run: {result['runtimeError']['message']}")
@@ -245,7 +565,7 @@ def test_every_page_passes_lighthouse_and_axe_and_is_photographed(
             continue
         got = scores(result)
         failing = failing_audits(result)
-        if result.get("finalDisplayedUrl") != live_server.url + path:
+        if result.get("finalDisplayedUrl") != live_server.url + visit.shown_at:
             problems[name].append(f"Lighthouse ended at {result.get('finalDisplayedUrl')}")
         accessibility, best = got.get("accessibility"), got.get("best-practices")
         if (
@@ -258,13 +578,23 @@ def test_every_page_passes_lighthouse_and_axe_and_is_photographed(
                 f"best practices {best} (needs {MIN_BEST_PRACTICES})"
             )
             problems[name] += [f"Lighthouse: {line}" for line in failing]
-        summary[name] = {"path": path, "scores": got, "failing": failing, "axe": axe_results[name]}
+        shown = path + (" (as posted)" if visit.replay else "")
+        summary[name] = {"path": shown, "scores": got, "failing": failing, "axe": axe_results[name]}
     write_reports(summary, problems, time.monotonic() - started, browser_seconds)
 
     failures = {name: items for name, items in problems.items() if items}
     assert not failures, "\n".join(
         f"{name} ({len(items)}):\n  " + "\n  ".join(items) for name, items in failures.items()
     )
+
+
+def sideways_scroll(page: Any) -> list[str]:
+    """At the narrowest phone width the page must not scroll sideways."""
+    page.set_viewport_size({"width": NARROWEST, "height": 800})
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    if wide > NARROWEST:
+        return [f"scrolls sideways at {NARROWEST} px: the page is {wide} px wide"]
+    return []
 
 
 def write_reports(

@@ -129,8 +129,9 @@ SECTIONS: list[Section] = [
                         "p",
                         _(
                             "Once the code is accepted you are logged in, and we ask whether to "
-                            "register the device you are using. We also email the address on "
-                            "your loan record that online access was set up."
+                            "register the device you are using. We also tell the email address "
+                            "on your loan record (or, without one, the mobile number) that "
+                            "online access was set up."
                         ),
                     ),
                     ("p", _("Before you start, have these at hand:")),

@@ -62,7 +62,7 @@ def events(user, kind):
 
 def test_the_login_page_offers_a_passkey_hidden_until_the_script_finds_webauthn(client):
     html = client.get("/login/").content.decode()
-    assert "Log in with a passkey" in html
+    assert "Or log in with a passkey" in html and ">Use a passkey</button>" in html
     assert '<div class="passkey" data-passkey hidden>' in html
     assert 'src="/static/js/passkeys.js"' in html and "<script>" not in html
     assert 'data-passkey-options="/login/passkey/options/"' in html

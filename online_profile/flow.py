@@ -30,10 +30,12 @@ from security.flow_state import Expiry, FlowState
 from security.identity_check import IdentityOutcome, identity_check
 from security.models import (
     ChallengeAnswer,
+    Passkey,
     SecurityCode,
     SecurityEvent,
 )
 from security.notifications import notify
+from security.passkeys import passkey_register, passkey_remove
 from security.sessions import mark_password_verified
 
 if TYPE_CHECKING:
@@ -382,6 +384,21 @@ def profile_devices_remove_all(*, user: User, request: HttpRequest) -> int:
             context={"change": gettext_lazy("All your registered devices were removed")},
         )
     return removed
+
+
+def profile_passkey_add(*, user: User, request: HttpRequest, response: str, name: str) -> Passkey:
+    """Stores the passkey the browser just made (security.passkeys checks it) and emails the
+    customer. Raises PasskeyError when the browser's answer is not accepted."""
+    passkey = passkey_register(request=request, user=user, response=response, name=name)
+    notify(user=user, kind="passkey_added", request=request, context={"name": passkey.name})
+    return passkey
+
+
+def profile_passkey_remove(*, user: User, passkey_id: int, request: HttpRequest) -> None:
+    """Deletes one of the user's passkeys and emails the customer. Raises Passkey.DoesNotExist
+    for a passkey that is not the user's."""
+    name = passkey_remove(request=request, user=user, passkey_id=passkey_id)
+    notify(user=user, kind="passkey_removed", request=request, context={"name": name})
 
 
 def profile_app_confirm(*, user: User, code: str, request: HttpRequest) -> bool:

@@ -42,7 +42,9 @@ from security.codes import (
     mask_phone,
 )
 from security.devices import device_for_request
-from security.models import RegisteredDevice
+from security.models import Passkey, RegisteredDevice
+from security.passkey_forms import PasskeyAddForm
+from security.passkeys import PasskeyError, passkeys_for, registration_options
 from security.ratelimits import ip_limit_reached, too_many_attempts
 from security.redirects import safe_next_url
 
@@ -50,6 +52,10 @@ GET_POST = ["GET", "POST"]
 ESIGN_TEMPLATE = "partials/esign_disclosure.html"
 REAUTH_IP_GROUP = "profile:reauth"
 CONTACT_UPDATED = gettext_lazy("Your contact information was updated.")
+PASSKEY_NOT_ADDED = gettext_lazy(
+    "Your passkey could not be added. Please try again, with a browser or device that supports "
+    "passkeys."
+)
 
 
 def _user(request: HttpRequest) -> Any:
@@ -334,6 +340,65 @@ def devices_remove_all(request: HttpRequest) -> HttpResponse:
     if removed:
         messages.success(request, _("All registered devices were removed."))
     return redirect("profile:devices")
+
+
+# --- Passkeys ---------------------------------------------------------------------------------
+@reauth_required
+@require_GET
+def passkeys(request: HttpRequest) -> HttpResponse:
+    return _passkeys_page(request, PasskeyAddForm())
+
+
+def _passkeys_page(request: HttpRequest, form: PasskeyAddForm) -> HttpResponse:
+    return render(
+        request,
+        "profile/passkeys.html",
+        {"passkeys": passkeys_for(_user(request)), "form": form},
+    )
+
+
+@reauth_required
+@require_POST
+def passkey_options(request: HttpRequest) -> HttpResponse:
+    """The challenge for "Add a passkey" (JSON, for static/js/passkeys.js)."""
+    request.no_store = True  # type: ignore[attr-defined]
+    options = registration_options(request=request, user=_user(request))
+    return HttpResponse(options, content_type="application/json")
+
+
+@reauth_required
+@require_POST
+def passkey_add(request: HttpRequest) -> HttpResponse:
+    form = PasskeyAddForm(request.POST)
+    if form.is_valid():
+        try:
+            passkey = flow.profile_passkey_add(
+                user=_user(request),
+                request=request,
+                response=form.cleaned_data["credential"],
+                name=form.cleaned_data["name"],
+            )
+        except PasskeyError:
+            form.add_error(None, PASSKEY_NOT_ADDED)
+        else:
+            messages.success(
+                request,
+                _("Your passkey %(name)s was added. You can now log in with it.")
+                % {"name": passkey.name},
+            )
+            return redirect("profile:passkeys")
+    return _passkeys_page(request, form)
+
+
+@reauth_required
+@require_POST
+def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    try:
+        flow.profile_passkey_remove(user=_user(request), passkey_id=passkey_id, request=request)
+    except Passkey.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The passkey was removed. It can no longer be used to log in."))
+    return redirect("profile:passkeys")
 
 
 @reauth_required

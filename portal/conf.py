@@ -196,6 +196,17 @@ class PortalSettings:
         return int(settings.PORTAL_DEVICE_LIFETIME_DAYS)
 
     @property
+    def webauthn_rp_id(self) -> str:
+        """PORTAL_WEBAUTHN_RP_ID: the host name passkeys are bound to (default: the first host
+        name of ALLOWED_HOSTS). Changing it makes every registered passkey unusable."""
+        return str(settings.PORTAL_WEBAUTHN_RP_ID)
+
+    @property
+    def webauthn_origins(self) -> list[str]:
+        """PORTAL_WEBAUTHN_ORIGINS: the https:// origins a passkey ceremony may come from."""
+        return [str(origin) for origin in settings.PORTAL_WEBAUTHN_ORIGINS]
+
+    @property
     def device_max_per_user(self) -> int:
         return int(settings.PORTAL_DEVICE_MAX_PER_USER)
 

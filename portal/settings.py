@@ -6,6 +6,7 @@ through portal.conf.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -309,6 +310,46 @@ PORTAL_DEVICE_LIFETIME_DAYS = 180
 PORTAL_DEVICE_MAX_PER_USER = 10
 PORTAL_REAUTH_SECONDS = 5 * 60
 PORTAL_EVENT_RETENTION_DAYS = 2 * 365
+
+# --- Passkeys (WebAuthn) ------------------------------------------------------------------------
+# The relying party id is the host name passkeys are bound to (never an IP address or a port);
+# each origin is a page address the browser may report in a ceremony, on that host or below it.
+_RP_DEFAULT = next(
+    (
+        host.lstrip(".")
+        for host in ALLOWED_HOSTS
+        if host.lstrip(".")
+        and host != "*"
+        and not host.startswith("[")
+        and not host.replace(".", "").isdigit()
+    ),
+    "localhost",
+)
+PORTAL_WEBAUTHN_RP_ID = (env.text("PORTAL_WEBAUTHN_RP_ID") or _RP_DEFAULT).lower()
+if not re.fullmatch(
+    r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", PORTAL_WEBAUTHN_RP_ID
+) or (PORTAL_WEBAUTHN_RP_ID.replace(".", "").isdigit()):
+    raise env.ConfigError("PORTAL_WEBAUTHN_RP_ID", "must be a host name such as portal.example.com")
+# Locally the portal serves https://localhost:8443 (portal.serve); behind nginx, port 443.
+PORTAL_WEBAUTHN_ORIGINS = env.csv_list(
+    "PORTAL_WEBAUTHN_ORIGINS",
+    f"https://{PORTAL_WEBAUTHN_RP_ID}" if PRODUCTION else f"https://{PORTAL_WEBAUTHN_RP_ID}:8443",
+)
+for _origin in PORTAL_WEBAUTHN_ORIGINS:
+    _parts = urlsplit(_origin)
+    _host = (_parts.hostname or "").lower()
+    if (
+        _parts.scheme != "https"
+        or _parts.path not in ("", "/")
+        or _parts.query
+        or _parts.username
+        or not (_host == PORTAL_WEBAUTHN_RP_ID or _host.endswith("." + PORTAL_WEBAUTHN_RP_ID))
+    ):
+        raise env.ConfigError(
+            "PORTAL_WEBAUTHN_ORIGINS",
+            f"must list https:// origins on {PORTAL_WEBAUTHN_RP_ID} or below it, not {_origin!r}",
+        )
+PORTAL_WEBAUTHN_ORIGINS = [origin.rstrip("/") for origin in PORTAL_WEBAUTHN_ORIGINS]
 PORTAL_ESIGN_VERSION = "2026-11"
 
 # --- Static files, i18n, logging ----------------------------------------------------------------

@@ -53,6 +53,36 @@ class RegisteredDevice(models.Model):
         return self.name
 
 
+class Passkey(models.Model):
+    """A passkey (a discoverable WebAuthn credential) the customer can log in with.
+
+    Only the public key is stored: a copy of the database cannot sign a login. `sign_count` is
+    the authenticator's signature counter at its last use (0 for authenticators that keep none).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys"
+    )
+    # base64url of the credential id (at most 1023 bytes, so at most 1364 characters)
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()  # COSE-encoded
+    # The random WebAuthn user handle the passkey was made for (never the username or the pk).
+    user_handle = models.CharField(max_length=100)
+    sign_count = models.PositiveBigIntegerField(default=0)
+    backup_eligible = models.BooleanField(default=False)
+    backed_up = models.BooleanField(default=False)
+    aaguid = models.CharField(max_length=36, blank=True)
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class HoldReason(models.TextChoices):
     """Why online access is held (see SignInLock.held_at)."""
 
@@ -317,6 +347,9 @@ class SecurityEvent(AppendOnlyModel):
         CODE_SENT = "code_sent", _("Security code sent")
         DEVICE_REGISTERED = "device_added", _("Device registered")
         DEVICE_REMOVED = "device_removed", _("Registered device removed")
+        PASSKEY_ADDED = "passkey_added", _("Passkey added")
+        PASSKEY_REMOVED = "passkey_removed", _("Passkey removed")
+        PASSKEY_REFUSED = "passkey_refused", _("Passkey refused")
         LOGGED_OUT = "logout", _("Logged out")
         RECOVERY_REQUESTED = "recovery_req", _("Account recovery requested")
         RECOVERY_COMPLETED = "recovery_done", _("Account recovery completed")

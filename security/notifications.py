@@ -41,6 +41,8 @@ KINDS = frozenset(
         "security_change",
         "access_restored",
         "access_set_up",
+        "passkey_added",
+        "passkey_removed",
     }
 )
 # Long enough for a customer back from a trip to act on the email, short enough that an old
@@ -95,8 +97,9 @@ def notify(
     """Emails the customer about a security-relevant event on their online account.
 
     Renders templates/security/email/<kind>_subject.txt and <kind>_body.txt. `context` adds
-    values for the templates: "change" (security_change: what changed, as a sentence) and
-    "until" (lockout: when access opens again) are understood.
+    values for the templates: "change" (security_change: what changed, as a sentence),
+    "until" (lockout: when access opens again) and "name" (passkey_*: the passkey's name) are
+    understood.
 
     The templates are rendered here (they need the request's browser and address) and the email
     is queued (security.outgoing): the worker sends it once the caller's transaction commits,

@@ -54,7 +54,19 @@ from security.lockout import (
     counter_for,
     lock_notice,
 )
-from security.models import ChallengeAnswer, RegisteredDevice, SecurityCode, SecurityEvent
+from security.models import (
+    ChallengeAnswer,
+    Passkey,
+    RegisteredDevice,
+    SecurityCode,
+    SecurityEvent,
+)
+from security.passkeys import (
+    AssertionOutcome,
+    assertion_challenge,
+    assertion_passkey,
+    assertion_verify,
+)
 from security.sessions import mark_password_verified
 
 if TYPE_CHECKING:
@@ -80,6 +92,7 @@ __all__ = [
     "Stage",
     "StepUpResult",
     "login_finish",
+    "passkey_login",
     "password_lock_notice",
     "password_submit",
     "step_up_send_code",
@@ -445,6 +458,76 @@ def step_up_submit(
     return result
 
 
+# --- Passkey ---------------------------------------------------------------------------------------
+@dataclass
+class PasskeyLogin:
+    outcome: PasswordOutcome  # SIGNED_IN, WRONG (not accepted), LOCKED or DISABLED
+    lock: LockNotice | None = None  # when LOCKED: what to tell
+
+
+def passkey_login(*, request: HttpRequest, response: str) -> PasskeyLogin:
+    """Logs in with a passkey: the browser's signed answer to the Log In page's challenge.
+
+    A verified passkey (with user verification: something the customer has and knows or is)
+    replaces the password and step-up, nothing else: the username's lock and holds, and online
+    access being turned off, refuse it exactly as they refuse a password, in the same attempt
+    slots, and the session is created by login_finish. An answer that does not verify, or whose
+    signature counter went backwards (a copied authenticator?), counts as a failed attempt.
+    """
+    LoginFlow.clear(request)
+    challenge = assertion_challenge(request)  # taken out of the session whatever happens next
+    passkey = assertion_passkey(response)
+    if passkey is None or challenge is None or passkey.user.customer_id is None:
+        return PasskeyLogin(PasswordOutcome.WRONG)
+    user = passkey.user
+    counter = counter_for(username=user.get_username())
+    if not attempt_reserve(counter):
+        return PasskeyLogin(PasswordOutcome.LOCKED, lock_notice(counter))
+    checked = assertion_verify(challenge=challenge, passkey=passkey, response=response)
+    if checked.outcome is not AssertionOutcome.VERIFIED or checked.passkey is None:
+        regressed = checked.outcome is AssertionOutcome.COUNTER_REGRESSED
+        locked = attempt_failed(
+            counter,
+            user=user,
+            request=request,
+            event=SecurityEvent.Kind.PASSKEY_REFUSED
+            if regressed
+            else SecurityEvent.Kind.LOGIN_FAILED,
+            detail=(
+                f"{passkey.name}: its signature counter went backwards"
+                if regressed
+                else f"Passkey not accepted: {passkey.name}"
+            )[:200],
+        )
+        if locked:
+            return PasskeyLogin(PasswordOutcome.LOCKED, lock_notice(counter))
+        return PasskeyLogin(PasswordOutcome.WRONG)
+    if not user.is_active:
+        if not attempt_succeeded(counter):
+            return PasskeyLogin(PasswordOutcome.LOCKED, lock_notice(counter))
+        record_event(
+            SecurityEvent.Kind.LOGIN_FAILED,
+            user=user,
+            request=request,
+            detail="Online access is turned off",
+        )
+        return PasskeyLogin(PasswordOutcome.DISABLED)
+    # The stamp read with the passkey: a reset or "This wasn't me" committed since then ends
+    # this login (login_finish compares it on the locked row).
+    finished = login_finish(
+        request=request,
+        user=user,
+        counter=counter,
+        stamp=user.security_stamp,
+        passkey=checked.passkey,
+    )
+    if finished is FinishOutcome.ENDED:
+        return PasskeyLogin(PasswordOutcome.WRONG)
+    if finished is FinishOutcome.LOCKED:
+        return PasskeyLogin(PasswordOutcome.LOCKED, lock_notice(counter))
+    return PasskeyLogin(PasswordOutcome.SIGNED_IN)
+
+
 # --- The end of the login ------------------------------------------------------------------------
 def login_finish(
     *,
@@ -454,6 +537,7 @@ def login_finish(
     stamp: str | None = None,
     device: RegisteredDevice | None = None,
     register_response: HttpResponse | None = None,
+    passkey: Passkey | None = None,
 ) -> FinishOutcome:
     """Creates the authenticated session (new session key), unless the account got locked
     meanwhile (LOCKED) or its security stamp is no longer `stamp` (ENDED): nothing is created
@@ -467,6 +551,8 @@ def login_finish(
     `device`: the registered device the login came from; `counter` is then that device's
     counter, and the device's last use is noted with the reset of its count. With
     `register_response`, registers this browser afterwards and sets its cookie there.
+    `passkey`: the login was a passkey's, not a password's: the event names the passkey, and the
+    session does not count as a password just typed (changing security settings asks for it).
     """
     LoginFlow.clear(request)
     # One write transaction for the whole end of the login: the check of the stamp, the reset of
@@ -483,12 +569,13 @@ def login_finish(
         if not attempts_reset(counter, **device_changes):
             return FinishOutcome.LOCKED
         auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        mark_password_verified(request)
+        if passkey is None:
+            mark_password_verified(request)
         record_event(
             SecurityEvent.Kind.LOGIN_SUCCEEDED,
             user=user,
             request=request,
-            detail="Registered device" if device is not None else "",
+            detail=passkey.name if passkey is not None else "Registered device" if device else "",
         )
     if register_response is not None:
         device_register(user=user, request=request, response=register_response)

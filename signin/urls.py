@@ -6,6 +6,8 @@ app_name = "signin"
 
 urlpatterns = [
     path("login/", views.login, name="login"),
+    path("login/passkey/", views.passkey_login, name="passkey_login"),
+    path("login/passkey/options/", views.passkey_options, name="passkey_options"),
     path("login/verify/", views.step_up, name="step_up"),
     path("login/device/", views.register_device, name="register_device"),
     path("logout/", views.logout, name="logout"),

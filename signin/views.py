@@ -7,6 +7,7 @@ page. Every page of a sign-in in progress is no-store.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -29,6 +30,8 @@ from security.device_forms import DeviceChoice, RegisterDeviceForm
 from security.events import record_event
 from security.lockout import LockNotice, lock_notice
 from security.models import SecurityEvent
+from security.passkey_forms import PasskeyResponseForm
+from security.passkeys import authentication_options
 from security.ratelimits import ip_limit_reached, too_many_attempts
 from security.redirects import safe_next_url
 from signin import flow
@@ -40,6 +43,9 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 WRONG_MESSAGE = gettext_lazy("The username or password you entered is not right. Please try again.")
+PASSKEY_REFUSED_MESSAGE = gettext_lazy(
+    "Your passkey was not accepted. Try again, or log in with your username and password."
+)
 DISABLED_MESSAGE = gettext_lazy(
     "Online access to this account is turned off. Please call us to turn it back on."
 )
@@ -92,20 +98,52 @@ def _login_page(
     form: LoginForm,
     problem: flow.PasswordOutcome | None = None,
     lock: LockNotice | None = None,
+    *,
+    passkey_refused: bool = False,
 ) -> HttpResponse:
+    next_url = _next_url(request)
+    passkey_action = reverse("signin:passkey_login")
+    if next_url:
+        passkey_action += "?" + urlencode({"next": next_url})
     return render(
         request,
         "signin/login.html",
         {
             "form": form,
             "problem": problem,
-            "wrong_message": WRONG_MESSAGE,
+            "wrong_message": PASSKEY_REFUSED_MESSAGE if passkey_refused else WRONG_MESSAGE,
+            "passkey_action": passkey_action,
             "lock": lock,
             "disabled_message": DISABLED_MESSAGE,
             "forgot_username_url": reverse("recovery:forgot_username"),
             "forgot_password_url": reverse("recovery:forgot_password"),
         },
     )
+
+
+@require_POST
+def passkey_options(request: HttpRequest) -> HttpResponse:
+    """The challenge for "Log in with a passkey" (JSON, for static/js/passkeys.js)."""
+    request.no_store = True  # type: ignore[attr-defined]
+    return HttpResponse(authentication_options(request=request), content_type="application/json")
+
+
+@require_POST
+def passkey_login(request: HttpRequest) -> HttpResponse:
+    """Log in with a passkey: the browser's signed answer, posted by static/js/passkeys.js."""
+    if request.user.is_authenticated:
+        return redirect(_landing(request, _next_url(request)))
+    request.no_store = True  # type: ignore[attr-defined]
+    if ip_limit_reached(request, flow.LIMIT_GROUP, portal.login_ip_rate):
+        return too_many_attempts(request)
+    form = PasskeyResponseForm(request.POST)
+    if form.is_valid():
+        result = flow.passkey_login(request=request, response=form.cleaned_data["credential"])
+        if result.outcome is flow.PasswordOutcome.SIGNED_IN:
+            return redirect(_landing(request, _next_url(request)))
+        if result.outcome is not flow.PasswordOutcome.WRONG:  # LOCKED or DISABLED
+            return _login_page(request, LoginForm(), result.outcome, result.lock)
+    return _login_page(request, LoginForm(), flow.PasswordOutcome.WRONG, passkey_refused=True)
 
 
 def _login_ended(request: HttpRequest) -> HttpResponse:

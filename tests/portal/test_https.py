@@ -37,12 +37,15 @@ def test_every_page_carries_the_security_headers(client):
 
 # The one script: same-origin, a file, loaded after the page (the error summary's focus).
 ERROR_SUMMARY_SCRIPT = '<script src="/static/js/error-summary.js" defer>'
+# Log In's second one, also a same-origin file: "Use a passkey" (static/js/passkeys.js).
+PASSKEYS_SCRIPT = '<script src="/static/js/passkeys.js" defer>'
 
 
 def test_pages_have_no_inline_script_or_style(client):
     for url in ("/", "/help/", "/security/", "/contact/", "/login/", "/enroll/"):
         html = client.get(url).content.decode()
-        assert re.findall(r"<script\b[^>]*>", html) == [ERROR_SUMMARY_SCRIPT], url
+        scripts = [PASSKEYS_SCRIPT] if url == "/login/" else []
+        assert re.findall(r"<script\b[^>]*>", html) == [*scripts, ERROR_SUMMARY_SCRIPT], url
         assert "style=" not in html and "<style" not in html
 
 

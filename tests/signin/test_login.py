@@ -21,7 +21,7 @@ from security.devices import DEVICE_COOKIE, device_register
 from security.models import SecurityEvent
 from security.sessions import PASSWORD_VERIFIED_AT
 from tests.conftest import DEMO_PASSWORD
-from tests.portal.test_https import ERROR_SUMMARY_SCRIPT
+from tests.portal.test_https import ERROR_SUMMARY_SCRIPT, PASSKEYS_SCRIPT
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_login_page_has_username_password_and_the_links(client):
     assert ">Forgot password?</a>" in html and 'href="/forgot-password/"' in html
     assert ">Enroll Now</a>" in html
     assert "onpaste" not in html
-    assert re.findall(r"<script\b[^>]*>", html) == [ERROR_SUMMARY_SCRIPT]
+    assert re.findall(r"<script\b[^>]*>", html) == [PASSKEYS_SCRIPT, ERROR_SUMMARY_SCRIPT]
 
 
 def test_login_page_is_not_cached(client):

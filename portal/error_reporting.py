@@ -37,10 +37,21 @@ def scrub(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str
             entry["value"] = redact_tokens(str(entry["value"]))
         for frame in (entry.get("stacktrace") or {}).get("frames", []):
             frame.pop("vars", None)
-    for crumb in (event.get("breadcrumbs") or {}).get("values", []):
-        if "message" in crumb:
-            crumb["message"] = redact_tokens(str(crumb["message"]))
-        crumb.pop("data", None)
+    # Only log lines (already free of secrets and tokens) go along as breadcrumbs: the SDK's
+    # others record database queries and cache commands, whose keys include session keys.
+    kept = [
+        {
+            "type": "log",
+            "category": crumb.get("category"),
+            "level": crumb.get("level"),
+            "timestamp": crumb.get("timestamp"),
+            "message": redact_tokens(str(crumb.get("message", ""))),
+        }
+        for crumb in (event.get("breadcrumbs") or {}).get("values", [])
+        if crumb.get("type") == "log"
+    ]
+    if "breadcrumbs" in event:
+        event["breadcrumbs"] = {"values": kept}
     if "message" in event:
         event["message"] = redact_tokens(str(event["message"]))
     logentry = event.get("logentry")

@@ -27,11 +27,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from accounts.models import Customer, ElectronicConsent, LoanAccount, User
 from portal.conf import portal
@@ -321,6 +322,9 @@ def enrollment_complete(
                 last_name=customer.last_name,
                 mobile_phone=customer.mobile_phone,
                 customer=customer,
+                # The language the customer enrolled in: once signed in, the record decides the
+                # pages' language (portal.languages), and it decides their emails and texts.
+                language=get_language() or settings.LANGUAGE_CODE,
             )
             user.save()
             user.loan_accounts.set(accounts)

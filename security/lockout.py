@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -326,10 +326,11 @@ class LockNotice:
     def next_steps_html(self) -> SafeString:
         """What to do, with the support number as a tel: link (pages)."""
         link = format_html('<a href="tel:{0}">{0}</a>', portal.support_phone)
-        return mark_safe(  # noqa: S308 (the text is escaped; the link is built by format_html)
-            conditional_escape(self._next_steps_text())
-            % {"phone": link, "hours": conditional_escape(portal.support_hours)}
-        )
+        # The sentence escaped, then its two placeholders filled by format_html (which escapes
+        # the hours and keeps the link).
+        sentence = conditional_escape(self._next_steps_text()).replace("{", "{{").replace("}", "}}")
+        sentence = sentence.replace("%(phone)s", "{phone}").replace("%(hours)s", "{hours}")
+        return format_html(sentence, phone=link, hours=portal.support_hours)
 
     def __str__(self) -> str:
         return f"{self.headline}. {self.paused} {self.next_steps}"

@@ -370,15 +370,7 @@ class SendCodeView(WizardStepView, View):
         try:
             flow.confirmation_send(request, self.wizard, channel=channel)
         except CodeCooldown as wait:
-            messages.error(
-                request,
-                ngettext(
-                    "We just sent you a code. You can ask for a new one in %(seconds)d second.",
-                    "We just sent you a code. You can ask for a new one in %(seconds)d seconds.",
-                    wait.seconds_left,
-                )
-                % {"seconds": wait.seconds_left},
-            )
+            messages.error(request, wait.message)
         except CodeSendLimited as limited:
             messages.error(request, limited.message)
         except CodeDeliveryError:

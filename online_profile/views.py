@@ -13,7 +13,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from online_profile import flow, selectors
@@ -202,15 +202,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         try:
             pending = flow.contact_change_start(user=user, changes=form.changes(), request=request)
         except CodeCooldown as wait:
-            form.add_error(
-                None,
-                ngettext(
-                    "Please wait %(seconds)d second and try again.",
-                    "Please wait %(seconds)d seconds and try again.",
-                    wait.seconds_left,
-                )
-                % {"seconds": wait.seconds_left},
-            )
+            form.add_error(None, wait.message)
         except CodeSendLimited as limited:
             form.add_error(None, limited.message)
         except CodeDeliveryError:
@@ -282,15 +274,7 @@ def contact_resend(request: HttpRequest) -> HttpResponse:
     try:
         flow.contact_change_resend(user=_user(request), request=request)
     except CodeCooldown as wait:
-        messages.error(
-            request,
-            ngettext(
-                "Please wait %(seconds)d second before asking again.",
-                "Please wait %(seconds)d seconds before asking again.",
-                wait.seconds_left,
-            )
-            % {"seconds": wait.seconds_left},
-        )
+        messages.error(request, wait.message)
     except CodeSendLimited as limited:
         messages.error(request, limited.message)
     except CodeDeliveryError:

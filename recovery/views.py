@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from portal.conf import portal
@@ -268,15 +268,7 @@ def _send_code(
     try:
         outcome = recovery.recovery_code_send(request, state, user=user, channel=channel)
     except CodeCooldown as wait:
-        form.add_error(
-            None,
-            ngettext(
-                "A code was just sent. You can ask for a new one in %(seconds)d second.",
-                "A code was just sent. You can ask for a new one in %(seconds)d seconds.",
-                wait.seconds_left,
-            )
-            % {"seconds": wait.seconds_left},
-        )
+        form.add_error(None, wait.message)
         return None
     except CodeSendLimited as limited:
         form.add_error(None, limited.message)

@@ -35,7 +35,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import fields
 from accounts.models import Customer
@@ -85,6 +85,16 @@ class CodeCooldown(CodeSendRefused):
     def __init__(self, seconds_left: int) -> None:
         super().__init__(f"a new code can be sent in {seconds_left} seconds")
         self.seconds_left = seconds_left
+
+    @property
+    def message(self) -> str:
+        """What the page says next to the form (one wording for every flow), in the active
+        language."""
+        return ngettext(
+            "We just sent you a code. You can ask for a new one in %(seconds)d second.",
+            "We just sent you a code. You can ask for a new one in %(seconds)d seconds.",
+            self.seconds_left,
+        ) % {"seconds": self.seconds_left}
 
 
 class CodeSendLimited(CodeSendRefused):

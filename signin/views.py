@@ -263,15 +263,7 @@ def _send_code(
     try:
         sent = flow.step_up_send_code(request=request, flow=login_flow, user=user, channel=channel)
     except flow.CodeCooldown as wait:
-        form.add_error(
-            None,
-            ngettext(
-                "We just sent you a code. You can ask for a new one in %(seconds)d second.",
-                "We just sent you a code. You can ask for a new one in %(seconds)d seconds.",
-                wait.seconds_left,
-            )
-            % {"seconds": wait.seconds_left},
-        )
+        form.add_error(None, wait.message)
         return ""
     except CodeSendLimited as limited:
         form.add_error(None, limited.message)

@@ -24,7 +24,7 @@ concurrent_db = concurrent_db  # the fixture, for the test below that uses it
 CONTACT = "/my/profile/contact/"
 CONFIRM = "/my/profile/contact/confirm/"
 TOO_MANY = "We have sent as many security codes as we can for now."
-WAIT = re.compile(r"Please wait (\d+) seconds and try again\.")
+WAIT = re.compile(r"You can ask for a new one in (\d+) seconds\.")
 
 
 def _number(i: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import http.client
+import logging
 import os
 import re
 import shutil
@@ -166,7 +167,9 @@ def test_a_bad_variable_stops_the_gunicorn_config_with_one_line(tmp_path):
     assert result.stderr.strip().endswith("WEB_THREADS must be a whole number, not 'lots'")
 
 
-def test_the_access_logger_gives_no_format_a_token_or_query_string():
+def access_line(access_log_format: str) -> str:
+    """The line gunicorn writes, through the portal's logger, for a request whose path carries a
+    "This wasn't me" token and whose query string carries a code."""
     from datetime import timedelta
     from types import SimpleNamespace
 
@@ -176,6 +179,7 @@ def test_the_access_logger_gives_no_format_a_token_or_query_string():
 
     config = Config()
     config.set("accesslog", "-")
+    config.set("access_log_format", access_log_format)
     logger = RedactingLogger(config)
     path = f"/not-me/{TOKEN}/"
     environ = {
@@ -184,17 +188,43 @@ def test_the_access_logger_gives_no_format_a_token_or_query_string():
         "PATH_INFO": path,
         "QUERY_STRING": "code=918273",
         "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
         "HTTP_REFERER": f"https://portal.example.com{path}?code=918273",
     }
     request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
-    response = SimpleNamespace(status="403 Forbidden", headers=[], sent=10)
-    atoms = logger.atoms(response, request, environ, timedelta(milliseconds=5))
-    assert atoms["r"] == "POST /not-me/[redacted]/ HTTP/1.1"
-    assert atoms["U"] == "/not-me/[redacted]/"
-    assert atoms["f"] == "https://portal.example.com/not-me/[redacted]/"
-    leaked = {name: value for name, value in atoms.items() if TOKEN in str(value)}
-    assert leaked == {}
-    assert not any("918273" in str(value) for value in atoms.values())
+    response = SimpleNamespace(
+        status="403 Forbidden", headers=[("Location", f"{path}?code=918273")], sent=10
+    )
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger.access_log.addHandler(handler)
+    try:
+        logger.access(response, request, environ, timedelta(milliseconds=5))
+    finally:
+        logger.access_log.removeHandler(handler)
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_the_access_log_line_has_no_token_or_query_string():
+    from portal.serve import ACCESS_LOG_FORMAT
+
+    assert access_line(ACCESS_LOG_FORMAT) == (
+        '203.0.113.9 - "POST /not-me/[redacted]/ HTTP/1.1" 403 10 5ms'
+    )
+
+
+def test_no_access_log_format_can_write_a_token_or_query_string():
+    """Every atom that can hold an address or a query string, as an operator might log them."""
+    line = access_line(
+        '"%(r)s" %(U)s %(q)s %(f)s %({referer}i)s %({Referer}i)s %({location}o)s'
+        " %({raw_uri}e)s %({path_info}e)s %({query_string}e)s %({http_referer}e)s"
+    )
+    assert TOKEN not in line
+    assert "918273" not in line
+    assert line.startswith('"POST /not-me/[redacted]/ HTTP/1.1" /not-me/[redacted]/  ')
+    assert "https://portal.example.com/not-me/[redacted]/" in line
 
 
 def mdwe_prefix() -> list[str]:

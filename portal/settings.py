@@ -158,6 +158,14 @@ else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
+# The header's and footer's rendered links, per language (templates/base.html): in each process's
+# own memory, as they are the same in every process and a network round trip would cost more
+# than rendering them.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+}
+
 RATELIMIT_IP_META_KEY = "portal.net.client_ip_for_ratelimit"
 RATELIMIT_VIEW = "security.ratelimits.too_many_attempts"
 RATELIMIT_FAIL_OPEN = False

@@ -287,7 +287,10 @@ class BrokenCache(BaseCache):
 
 def test_login_fails_closed_when_the_rate_limit_store_is_down(client, settings, make_user):
     user = make_user()
-    settings.CACHES = {"default": {"BACKEND": "tests.signin.test_login.BrokenCache"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "tests.signin.test_login.BrokenCache"},
+    }
     response = log_in(client, user.username)
     assert response.status_code == 503
     assert "temporarily unavailable" in response.content.decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -89,6 +90,26 @@ class ReasonForm(forms.Form):
         help_text="Why you are doing this, e.g. what the caller asked for. It goes in the audit trail.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "size": 60}),
     )
+
+
+class PasskeyRemoveForm(ReasonForm):
+    """Which of the customer's passkeys to remove, and why. The list shows the customer's own;
+    the id posted is looked up among them by support.flow (another customer's is not found)."""
+
+    passkey = forms.IntegerField(label="Passkey", widget=forms.Select, min_value=1)
+    field_order = ["passkey", "reason"]
+
+    def __init__(
+        self, *args: Any, passkeys: Sequence[Mapping[str, Any]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["passkey"].widget.choices = [  # type: ignore[attr-defined]
+            ("", "Choose a passkey"),
+            *(
+                (passkey["id"], f"{passkey['name']} (added {passkey['created_at']:%b %d, %Y})")
+                for passkey in passkeys
+            ),
+        ]
 
 
 class IdentityCheckForm(forms.Form):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils import dateformat, timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts import fields
@@ -92,6 +93,11 @@ class ReasonForm(forms.Form):
     )
 
 
+def _day(moment: datetime) -> str:
+    """A date as the customer's page shows it (in the portal's time zone)."""
+    return dateformat.format(timezone.localtime(moment), "M j, Y")
+
+
 class PasskeyRemoveForm(ReasonForm):
     """Which of the customer's passkeys to remove, and why. The list shows the customer's own;
     the id posted is looked up among them by support.flow (another customer's is not found)."""
@@ -106,7 +112,7 @@ class PasskeyRemoveForm(ReasonForm):
         self.fields["passkey"].widget.choices = [  # type: ignore[attr-defined]
             ("", "Choose a passkey"),
             *(
-                (passkey["id"], f"{passkey['name']} (added {passkey['created_at']:%b %d, %Y})")
+                (passkey["id"], f"{passkey['name']} (added {_day(passkey['created_at'])})")
                 for passkey in passkeys
             ),
         ]

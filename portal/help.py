@@ -462,6 +462,146 @@ SECTIONS: list[Section] = [
         ],
     ),
     Section(
+        _("Passkeys"),
+        [
+            Faq(
+                "passkeys",
+                _("What is a passkey?"),
+                (
+                    (
+                        "p",
+                        _(
+                            "A passkey is a way to log in without typing your password. It is "
+                            "kept on your phone, computer or security key, and you unlock it "
+                            "the way you unlock that device: with your fingerprint, your face or "
+                            "a PIN. The secret part never leaves your device; we keep only a "
+                            "public part, which cannot be used to log in."
+                        ),
+                    ),
+                    (
+                        "p",
+                        _(
+                            "A passkey works only on this website. A fake site that looks like "
+                            "ours cannot use it, and there is nothing you could be tricked into "
+                            "typing, so it protects you from phishing better than a password."
+                        ),
+                    ),
+                    (
+                        "p",
+                        _(
+                            "You need a browser and device that support passkeys; most recent "
+                            "phones, tablets and computers do. A passkey is an extra way in: "
+                            "your username and password keep working as before."
+                        ),
+                    ),
+                ),
+                # Translators: words people may search with, never shown; any words will do.
+                keywords=_("webauthn fido biometric fingerprint face pin passwordless key"),
+            ),
+            Faq(
+                "add-passkey",
+                _("How do I add a passkey?"),
+                (
+                    (
+                        "ol",
+                        [
+                            _("Log In."),
+                            _(
+                                "From My Vehicles, open Manage My Profile and select My Online "
+                                "Profile."
+                            ),
+                            _("Select Passkeys."),
+                            _(
+                                "If you like, type a name for the passkey, such as Work laptop, "
+                                "so you can tell your passkeys apart."
+                            ),
+                            _(
+                                "Select Add a passkey and do what your browser or device asks, "
+                                "such as touching the fingerprint reader."
+                            ),
+                        ],
+                    ),
+                    (
+                        "p",
+                        _(
+                            "If you last typed your password more than %(reauth_minutes)s "
+                            "minutes ago, we ask for it again first. We then email you to "
+                            "confirm the change."
+                        ),
+                    ),
+                    (
+                        "p",
+                        _(
+                            "If the Add a passkey button does not appear, your browser does not "
+                            "support passkeys (or JavaScript is off). You can keep logging in "
+                            "with your password."
+                        ),
+                    ),
+                ),
+                # Translators: words people may search with, never shown; any words will do.
+                keywords=_("create set up new passkey"),
+            ),
+            Faq(
+                "passkey-log-in",
+                _("How do I log in with a passkey?"),
+                (
+                    (
+                        "p",
+                        _(
+                            "On the Log In page, select Use a passkey and unlock the passkey on "
+                            "your device. You are logged in without typing your username or "
+                            "password, and we don't ask a challenge question or send a code: "
+                            "the passkey already proves it's you."
+                        ),
+                    ),
+                    (
+                        "p",
+                        _(
+                            "If you log in with your username and password instead, on a device "
+                            "you have not registered, you can confirm it's you with your passkey "
+                            "instead of a challenge question and a code."
+                        ),
+                    ),
+                ),
+                links=((_("Log In"), "signin:login"),),
+                # Translators: words people may search with, never shown; any words will do.
+                keywords=_("sign in signin login without password"),
+            ),
+            Faq(
+                "remove-passkey",
+                _("How do I remove a passkey, for example if I lose my phone?"),
+                (
+                    (
+                        "p",
+                        _(
+                            "Under My Online Profile > Passkeys, select Remove next to the "
+                            "passkey. It stops working at once, and we email you to confirm."
+                        ),
+                    ),
+                    (
+                        "p",
+                        _(
+                            "Can't log in to remove it yourself? Call us at %(support_phone)s, "
+                            "%(support_hours)s. Once we have confirmed who you are, our support "
+                            "team can remove one passkey or all of them, and we email you when "
+                            "we do."
+                        ),
+                    ),
+                    (
+                        "p",
+                        _(
+                            "If we email you that a passkey was added and you didn't add it, "
+                            "select This wasn't me in that email: we remove every passkey on "
+                            "your account along with everything else that email describes."
+                        ),
+                    ),
+                ),
+                # Translators: words people may search with, never shown; any words will do.
+                keywords=_("delete lost stolen phone device passkey"),
+            ),
+        ],
+    ),
+    Section(
         _("Protecting your identity"),
         [
             Faq(
@@ -558,9 +698,9 @@ SECTIONS: list[Section] = [
                         "p",
                         _(
                             "Select This wasn't me in that email. We lock your online access at "
-                            "once, log out every session and remove every registered device. "
-                            "Then call us at %(support_phone)s, %(support_hours)s, and we'll "
-                            "help you back in safely."
+                            "once, log out every session and remove every registered device and "
+                            "every passkey. Then call us at %(support_phone)s, %(support_hours)s, "
+                            "and we'll help you back in safely."
                         ),
                     ),
                 ),

@@ -57,6 +57,7 @@ from security.lockout import (
 )
 from security.models import ActionToken, HoldReason, SecurityCode, SecurityEvent
 from security.notifications import notify, token_hash
+from security.passkeys import passkeys_remove_all
 from security.ratelimits import ip_limit_reached
 
 if TYPE_CHECKING:
@@ -358,8 +359,9 @@ def password_reset_complete(
 # --- "This wasn't me" -----------------------------------------------------------------------------
 # The customer's single-use link from a security email. Following it (a POST from the confirmation
 # page; mail scanners only GET) holds online access until support unlocks it, ends every session,
-# revokes every registered device, voids security codes in flight and records NOT_ME, all in one
-# transaction. While held, password recovery is refused (Outcome.HELD, AccessHeld).
+# revokes every registered device, removes every passkey, voids security codes in flight and
+# records NOT_ME, all in one transaction. While held, password recovery is refused (Outcome.HELD,
+# AccessHeld).
 class TokenStatus(StrEnum):
     VALID = "valid"
     INVALID = "invalid"
@@ -400,7 +402,8 @@ def not_me_report(*, token: str, request: HttpRequest | None = None) -> TokenChe
     The token is claimed with a conditional UPDATE (used_at IS NULL and not expired), so of two
     parallel submissions exactly one acts. Then, in the same transaction: online access held
     until support unlocks it, the security stamp rotated (every session of the user ends at its
-    next request), every registered device revoked, live security codes voided, NOT_ME recorded.
+    next request), every registered device revoked, every passkey removed (the one an email was
+    about included), live security codes voided, NOT_ME recorded.
     """
     check = not_me_token_check(token=token)
     if check.status != TokenStatus.VALID or check.token is None:
@@ -416,6 +419,7 @@ def not_me_report(*, token: str, request: HttpRequest | None = None) -> TokenChe
         hold_place(user=user, reason=HoldReason.NOT_ME)
         get_user_model().objects.filter(pk=user.pk).update(security_stamp=new_security_stamp())
         devices_revoke_all(user=user, request=request)
+        passkeys_remove_all(user=user, request=request)
         SecurityCode.objects.filter(user=user, used_at__isnull=True, voided_at__isnull=True).update(
             voided_at=now
         )

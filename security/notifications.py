@@ -98,7 +98,8 @@ def notify(
 
     Renders templates/security/email/<kind>_subject.txt and <kind>_body.txt. `context` adds
     values for the templates: "change" (security_change: what changed, as a sentence),
-    "until" (lockout: when access opens again) and "name" (passkey_*: the passkey's name) are
+    "until" (lockout: when access opens again), "name" (passkey_*: the passkey's name) and
+    "by_support" (security_change, passkey_removed: our support team made the change) are
     understood.
 
     The templates are rendered here (they need the request's browser and address) and the email

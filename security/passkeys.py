@@ -182,7 +182,7 @@ def passkey_register(*, request: HttpRequest, user: User, response: str, name: s
     return passkey
 
 
-def passkey_remove(*, request: HttpRequest, user: User, passkey_id: int) -> str:
+def passkey_remove(*, request: HttpRequest | None, user: User, passkey_id: int) -> str:
     """Deletes one of the user's passkeys and records PASSKEY_REMOVED; returns its name. Raises
     Passkey.DoesNotExist for a passkey that is not the user's."""
     with transaction.atomic():
@@ -192,6 +192,21 @@ def passkey_remove(*, request: HttpRequest, user: User, passkey_id: int) -> str:
             SecurityEvent.Kind.PASSKEY_REMOVED, user=user, request=request, detail=passkey.name
         )
     return passkey.name
+
+
+def passkeys_remove_all(*, user: User, request: HttpRequest | None = None) -> int:
+    """Deletes every passkey of `user` ("This wasn't me", support's removal of devices and
+    passkeys) and records one PASSKEY_REMOVED; returns how many there were."""
+    with transaction.atomic():
+        removed, _ = Passkey.objects.filter(user=user).delete()
+        if removed:
+            record_event(
+                SecurityEvent.Kind.PASSKEY_REMOVED,
+                user=user,
+                request=request,
+                detail=f"All passkeys ({removed})",
+            )
+    return removed
 
 
 # --- Authentication -------------------------------------------------------------------------------

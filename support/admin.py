@@ -144,6 +144,7 @@ class CustomerAccountAdmin(ReadOnlyAdmin):
             ("verify/answer", views.verify_answer, "verify_answer"),
             ("unlock", views.unlock, "unlock"),
             ("devices/remove", views.remove_devices, "remove_devices"),
+            ("passkeys/remove", views.remove_passkey, "remove_passkey"),
             ("questions/require", views.require_questions, "require_questions"),
             ("disable", views.disable, "disable"),
             ("enable", views.enable, "enable"),

@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_ratelimit.core import is_ratelimited
 
@@ -44,6 +45,7 @@ from security.lockout import (
 )
 from security.models import ChallengeAnswer, SecurityEvent
 from security.notifications import notify
+from security.passkeys import passkey_remove, passkeys_remove_all
 from support.models import StaffAuditEntry
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,10 @@ VERIFY_RATE = "5/h"
 
 ROLE_GROUPS: dict[str, str] = {"agent": "Support agent", "supervisor": "Supervisor"}
 STAFF_DEVICE_NAME = "Support console"
+# What the customer's email says changed (in their language) when support removes every passkey.
+PASSKEYS_REMOVED_CHANGE = gettext_lazy(
+    "Our support team removed your registered devices and every passkey"
+)
 
 
 class VerifyOutcome(StrEnum):
@@ -194,20 +200,56 @@ def access_unlock(*, staff: User, user: User, reason: str, request: HttpRequest)
     notify(user=user, kind="access_restored")
 
 
-def access_devices_remove(*, staff: User, user: User, reason: str, request: HttpRequest) -> int:
-    """Revokes every registered device of the customer; returns how many there were."""
+@dataclass(frozen=True)
+class Removed:
+    devices: int
+    passkeys: int
+
+
+def access_devices_remove(*, staff: User, user: User, reason: str, request: HttpRequest) -> Removed:
+    """Revokes every registered device and removes every passkey of the customer; returns how
+    many of each there were. The customer is emailed when passkeys were removed (as when they
+    remove one themselves): a passkey logs in on its own, so its loss must not go unnoticed."""
     _require_customer(user)
     with transaction.atomic():
-        removed = devices_revoke_all(user=user)
+        removed = Removed(
+            devices=devices_revoke_all(user=user), passkeys=passkeys_remove_all(user=user)
+        )
         _audit(
             staff=staff,
             user=user,
             action=Action.DEVICES_REMOVED,
             request=request,
             reason=reason,
-            outcome=f"{removed} removed",
+            outcome=f"{removed.devices} devices and {removed.passkeys} passkeys removed",
+        )
+    if removed.passkeys:
+        notify(
+            user=user,
+            kind="security_change",
+            context={"change": PASSKEYS_REMOVED_CHANGE, "by_support": True},
         )
     return removed
+
+
+def access_passkey_remove(
+    *, staff: User, user: User, passkey_id: int, reason: str, request: HttpRequest
+) -> str:
+    """Removes one of the customer's passkeys and emails the customer; returns its name. Raises
+    Passkey.DoesNotExist for a passkey that is not this customer's (changing nothing)."""
+    _require_customer(user)
+    with transaction.atomic():
+        name = passkey_remove(request=None, user=user, passkey_id=passkey_id)
+        _audit(
+            staff=staff,
+            user=user,
+            action=Action.PASSKEY_REMOVED,
+            request=request,
+            reason=reason,
+            outcome=f"Removed: {name}",
+        )
+    notify(user=user, kind="passkey_removed", context={"name": name, "by_support": True})
+    return name
 
 
 def access_questions_require(*, staff: User, user: User, reason: str, request: HttpRequest) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils import dateformat, timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts import fields
@@ -89,6 +91,31 @@ class ReasonForm(forms.Form):
         help_text="Why you are doing this, e.g. what the caller asked for. It goes in the audit trail.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "size": 60}),
     )
+
+
+def _day(moment: datetime) -> str:
+    """A date as the customer's page shows it (in the portal's time zone)."""
+    return dateformat.format(timezone.localtime(moment), "M j, Y")
+
+
+class PasskeyRemoveForm(ReasonForm):
+    """Which of the customer's passkeys to remove, and why. The list shows the customer's own;
+    the id posted is looked up among them by support.flow (another customer's is not found)."""
+
+    passkey = forms.IntegerField(label="Passkey", widget=forms.Select, min_value=1)
+    field_order = ["passkey", "reason"]
+
+    def __init__(
+        self, *args: Any, passkeys: Sequence[Mapping[str, Any]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["passkey"].widget.choices = [  # type: ignore[attr-defined]
+            ("", "Choose a passkey"),
+            *(
+                (passkey["id"], f"{passkey['name']} (added {_day(passkey['created_at'])})")
+                for passkey in passkeys
+            ),
+        ]
 
 
 class IdentityCheckForm(forms.Form):

@@ -27,6 +27,7 @@ class CustomerAccount(User):
             ("verify_caller", "Can verify a caller against the customer's records"),
             ("unlock_access", "Can unlock online access"),
             ("remove_devices", "Can remove registered devices"),
+            ("remove_passkeys", "Can remove passkeys"),
             ("require_new_questions", "Can require new challenge questions"),
             ("disable_access", "Can disable and enable online access"),
         ]
@@ -46,6 +47,7 @@ class StaffAuditEntry(AppendOnlyModel):
         VERIFY_LIMITED = "verify_limited", "Caller verification refused (too many attempts)"
         UNLOCKED = "unlocked", "Unlocked online access"
         DEVICES_REMOVED = "devices_removed", "Removed registered devices"
+        PASSKEY_REMOVED = "passkey_removed", "Removed a passkey"
         QUESTIONS_REQUIRED = "questions_required", "Required new challenge questions"
         DISABLED = "disabled", "Disabled online access"
         ENABLED = "enabled", "Enabled online access"

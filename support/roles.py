@@ -13,6 +13,7 @@ AGENT_PERMISSIONS = [
     "support.verify_caller",
     "support.unlock_access",
     "support.remove_devices",
+    "support.remove_passkeys",
     "support.require_new_questions",
     "security.view_securityevent",
     "security.view_outgoingmessage",

@@ -19,7 +19,7 @@ from accounts.models import User
 from security.challenge import question_text
 from security.codes import mask_email, mask_phone
 from security.lockout import lock_state
-from security.models import ChallengeAnswer, RegisteredDevice, SecurityEvent
+from security.models import ChallengeAnswer, Passkey, RegisteredDevice, SecurityEvent
 
 RECENT_EVENTS = 20
 
@@ -77,6 +77,9 @@ class CustomerOverview:
     date_joined: datetime
     last_login: datetime | None
     devices: Sequence[Mapping[str, Any]] = field(default_factory=list)
+    # Name, added and last used only (and the row's id, for the remove form): never the
+    # credential id, public key or user handle.
+    passkeys: Sequence[Mapping[str, Any]] = field(default_factory=list)
     vehicles: Sequence[Mapping[str, Any]] = field(default_factory=list)
     events: Sequence[Mapping[str, Any]] = field(default_factory=list)
     questions: list[tuple[str, str]] = field(default_factory=list)
@@ -90,6 +93,11 @@ def customer_overview(user: User) -> CustomerOverview:
         RegisteredDevice.objects.filter(user=user).values(
             "name", "created_at", "last_used_at", "failure_count", "locked_until"
         )
+    )
+    passkeys = list(
+        Passkey.objects.filter(user=user)
+        .order_by("-created_at", "-id")
+        .values("id", "name", "created_at", "last_used_at")
     )
     vehicles = [
         {
@@ -132,6 +140,7 @@ def customer_overview(user: User) -> CustomerOverview:
         date_joined=user.date_joined,
         last_login=user.last_login,
         devices=devices,
+        passkeys=passkeys,
         vehicles=vehicles,
         events=events,
         questions=questions,

@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from security.models import Passkey
 from support import flow, selectors
-from support.forms import IdentityCheckForm, QuestionCheckForm, ReasonForm
+from support.forms import IdentityCheckForm, PasskeyRemoveForm, QuestionCheckForm, ReasonForm
 from support.models import StaffAuditEntry
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ PERMISSIONS = {
     "verify": "support.verify_caller",
     "unlock": "support.unlock_access",
     "devices": "support.remove_devices",
+    "passkey": "support.remove_passkeys",
     "questions": "support.require_new_questions",
     "disable": "support.disable_access",
     "enable": "support.disable_access",
@@ -75,6 +77,7 @@ def _render(
             name: ReasonForm(prefix=name)
             for name in ("unlock", "devices", "questions", "disable", "enable")
         },
+        "passkey": PasskeyRemoveForm(prefix="passkey", passkeys=overview.passkeys),
         **(bound or {}),
     }
     audit = StaffAuditEntry.objects.filter(customer=user)[:RECENT_AUDIT] if can["audit"] else None
@@ -178,14 +181,48 @@ unlock = _reason_action(
         "We emailed the customer that their access was restored."
     ),
 )
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'s' if n != 1 else ''}"
+
+
 remove_devices = _reason_action(
     "devices",
     flow.access_devices_remove,
     lambda user, removed: (
-        f"Removed {removed} registered device{'s' if removed != 1 else ''} "
-        f"of {user.get_username()}."
+        f"Removed {_count(removed.devices, 'registered device')} and "
+        f"{_count(removed.passkeys, 'passkey')} of {user.get_username()}."
+        + (" We emailed the customer." if removed.passkeys else "")
     ),
 )
+
+
+@require_POST
+def remove_passkey(request: HttpRequest, model_admin: ModelAdmin[Any], object_id: str) -> Any:
+    """Removes the chosen passkey of this customer; another customer's passkey is a 404."""
+    user = _customer(request, model_admin, object_id, PERMISSIONS["passkey"])
+    passkeys = selectors.customer_overview(user).passkeys
+    form = PasskeyRemoveForm(request.POST, prefix="passkey", passkeys=passkeys)
+    if not form.is_valid():
+        return _render(request, model_admin, user, {"passkey": form})
+    try:
+        name = flow.access_passkey_remove(
+            staff=_staff(request),
+            user=user,
+            passkey_id=form.cleaned_data["passkey"],
+            reason=form.cleaned_data["reason"],
+            request=request,
+        )
+    except Passkey.DoesNotExist:
+        raise Http404("No such passkey for this customer.") from None
+    messages.success(
+        request,
+        f"Removed the passkey {name} of {user.get_username()}. We emailed the customer.",
+    )
+    return redirect(_page_url(user))
+
+
 require_questions = _reason_action(
     "questions",
     flow.access_questions_require,

@@ -105,11 +105,21 @@ def test_agent_signs_in_with_a_code_and_unlocks_a_customer_locked_by_wrong_passw
 def test_supervisor_pages_pass_axe_and_disable_works_without_javascript(
     browser, live_server, axe_check, make_user
 ):
+    from django.utils import dateformat, timezone
+
     from portal.conf import portal
-    from security.models import SecurityEvent
+    from security.models import Passkey, SecurityEvent
 
     customer = make_user(first_name="Jo", last_name="Marsh")
     event = SecurityEvent.objects.create(user=customer, kind="login_failed", ip="203.0.113.7")
+    passkey = Passkey.objects.create(
+        user=customer,
+        credential_id="c3VwcG9ydC1jb25zb2xlLWNyZWRlbnRpYWwtaWQ",
+        public_key=b"\xa5\x01\x02",
+        user_handle="aGFuZGxl",
+        name="Work laptop",
+    )
+    added = dateformat.format(timezone.localtime(passkey.created_at), "M j, Y")
     supervisor, device = _staff("supervisor-ana", "Supervisor")
     # The console must work with no JavaScript at all (the CSP allows none inline anyway).
     context = browser.new_context(
@@ -127,6 +137,24 @@ def test_supervisor_pages_pass_axe_and_disable_works_without_javascript(
     axe_check(page)
 
     page.goto(f"/{portal.admin_path}support/customeraccount/{customer.pk}/change/")
+    # The customer's passkeys: names and dates only; one removed with a reason.
+    passkeys = page.get_by_role("region", name="Passkeys")
+    expect(passkeys.get_by_role("cell", name="Work laptop")).to_be_visible()
+    expect(passkeys.get_by_role("cell", name="Never")).to_be_visible()
+    assert passkey.credential_id not in page.content()
+    axe_check(page)
+    page.screenshot(path="var/screenshots/support-console-passkeys.png", full_page=True)
+    remove = page.get_by_role("region", name="Remove a passkey")
+    remove.get_by_label("Passkey").select_option(label=f"Work laptop (added {added})")
+    remove.get_by_label("Reason").fill("Customer lost the laptop")
+    remove.get_by_role("button", name="Remove a passkey").click()
+    expect(
+        page.get_by_text(f"Removed the passkey Work laptop of {customer.username}")
+    ).to_be_visible()
+    expect(page.get_by_text("No passkeys.")).to_be_visible()
+    axe_check(page)
+    assert not Passkey.objects.filter(user=customer).exists()
+
     disable = page.get_by_role("region", name="Disable online access")
     disable.get_by_role("button", name="Disable online access").click()
     expect(

@@ -85,7 +85,10 @@ def test_search_shows_the_question_whose_answer_has_the_word_and_hides_unrelated
 
 def test_search_ignores_case(client):
     html = client.get("/help/", {"q": "PHISHING"}).content.decode()
-    assert questions_on(html) == ["How can I tell I&#x27;m on the real Example Auto Finance site?"]
+    assert questions_on(html) == [
+        "What is a passkey?",
+        "How can I tell I&#x27;m on the real Example Auto Finance site?",
+    ]
 
 
 def test_search_needs_every_word(client):

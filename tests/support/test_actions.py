@@ -189,8 +189,10 @@ def test_agent_removes_every_registered_device(agent, customer_url, make_user):
     assert not RegisteredDevice.objects.filter(user=customer).exists()
     assert RegisteredDevice.objects.filter(user=other).count() == 1
     entry = StaffAuditEntry.objects.get(action="devices_removed")
-    assert (entry.reason, entry.outcome) == ("Lost phone", "2 removed")
-    assert "Removed 2 registered devices" in agent.get(customer_url(customer)).content.decode()
+    assert (entry.reason, entry.outcome) == ("Lost phone", "2 devices and 0 passkeys removed")
+    page = agent.get(customer_url(customer)).content.decode()
+    assert "Removed 2 registered devices and 0 passkeys of" in page
+    assert mail.outbox == []  # no passkey removed: no email, as before passkeys
 
 
 def test_agent_requires_new_challenge_questions(agent, customer_url, make_user):

@@ -250,25 +250,21 @@ def contact_change_resend(*, user: User, request: HttpRequest) -> None:
 def _contact_codes_send(*, user: User, pending: ContactChange, request: HttpRequest) -> None:
     """The codes to the new email address and the new number: both go out or neither (a send
     that a limit of security.codes refuses undoes the other)."""
+    new_addresses = [
+        (Channel.EMAIL, pending.email, pending.email_ok),
+        (Channel.SMS, pending.mobile_phone, pending.phone_ok),
+    ]
     with transaction.atomic():
-        if not pending.email_ok:
-            code_send(
-                user=user,
-                purpose=SecurityCode.Purpose.CONTACT,
-                flow_id=f"{pending.flow_id}:{Channel.EMAIL}",
-                channel=Channel.EMAIL,
-                destination=pending.email,
-                request=request,
-            )
-        if not pending.phone_ok:
-            code_send(
-                user=user,
-                purpose=SecurityCode.Purpose.CONTACT,
-                flow_id=f"{pending.flow_id}:{Channel.SMS}",
-                channel=Channel.SMS,
-                destination=pending.mobile_phone,
-                request=request,
-            )
+        for channel, destination, proven in new_addresses:
+            if not proven:
+                code_send(
+                    user=user,
+                    purpose=SecurityCode.Purpose.CONTACT,
+                    flow_id=f"{pending.flow_id}:{channel}",
+                    channel=channel,
+                    destination=destination,
+                    request=request,
+                )
 
 
 def contact_change_confirm(

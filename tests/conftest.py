@@ -22,6 +22,8 @@ from pytest_django.live_server_helper import LiveServer
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 DEMO_PASSWORD = "correct horse battery staple 42"
+# The request headers of a browser set to Spanish.
+SPANISH = {"Accept-Language": "es"}
 
 
 # --- Translations ---------------------------------------------------------------------------------
@@ -236,6 +238,15 @@ def make_user(make_customer: Any) -> Any:
         return user
 
     return factory
+
+
+@pytest.fixture
+def spanish_customer(make_user: Any) -> Any:
+    """An enrolled customer who chose Spanish: their record says so."""
+    user = make_user()
+    user.language = "es"
+    user.save(update_fields=["language"])
+    return user
 
 
 # --- HTTPS live server ----------------------------------------------------------------------------

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.django_db
+from tests.conftest import SPANISH
 
-SPANISH = {"Accept-Language": "es"}
+pytestmark = pytest.mark.django_db
 
 
 def questions_on(html: str) -> list[str]:

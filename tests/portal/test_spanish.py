@@ -16,10 +16,10 @@ from django.utils import formats, translation
 
 from accounts.forms import CustomerForm, IdentityForm
 from portal.help import SECTIONS, search_faq
+from tests.conftest import SPANISH
 
 pytestmark = pytest.mark.django_db
 
-SPANISH = {"Accept-Language": "es"}
 PUBLIC_PAGES = [
     ("/", "Su préstamo de auto, en línea"),
     ("/help/", "Centro de ayuda"),

@@ -11,14 +11,6 @@ from tests.profile.profile_support import sign_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def spanish_customer(make_user):
-    user = make_user()
-    user.language = "es"
-    user.save(update_fields=["language"])
-    return user
-
-
 def test_my_vehicles_is_in_spanish_with_spanish_dates(client, spanish_customer):
     sign_in(client, spanish_customer)
     page = client.get("/my/vehicles/").content.decode()

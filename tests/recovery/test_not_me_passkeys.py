@@ -10,14 +10,13 @@ from django.core import mail
 
 from security.models import Passkey, SecurityEvent
 from security.notifications import not_me_token_create
-from tests.conftest import HttpsClient
+from tests.conftest import SPANISH, HttpsClient
 from tests.profile.profile_support import mail_to, sign_in
 from tests.security.authenticator import SoftAuthenticator
 
 pytestmark = pytest.mark.django_db
 
 PASSKEYS_URL = "/my/profile/passkeys/"
-SPANISH = {"Accept-Language": "es"}
 
 
 def _passkey(user, name: str = "Work laptop") -> Passkey:

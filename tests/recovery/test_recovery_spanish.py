@@ -8,11 +8,10 @@ import re
 import pytest
 from django.core import mail
 
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, SPANISH
 
 pytestmark = pytest.mark.django_db
 
-SPANISH = {"Accept-Language": "es"}
 NEW_PASSWORD = "violet tractor umbrella quietly 83"
 
 
@@ -23,14 +22,6 @@ def _identity(user, **overrides):
         "reference": user.loan_accounts.first().account_number,
     }
     return {**data, **overrides}
-
-
-@pytest.fixture
-def spanish_customer(make_user):
-    user = make_user()
-    user.language = "es"
-    user.save(update_fields=["language"])
-    return user
 
 
 def test_forgot_username_page_in_spanish(client):

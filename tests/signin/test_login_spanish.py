@@ -6,20 +6,11 @@ import pytest
 from django.core import mail
 
 from security.models import SecurityCode
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, SPANISH
 
 pytestmark = pytest.mark.django_db
 
-SPANISH = {"Accept-Language": "es"}
 ENGLISH = {"Accept-Language": "en-US,en;q=0.9"}
-
-
-@pytest.fixture
-def spanish_customer(make_user):
-    user = make_user()
-    user.language = "es"
-    user.save(update_fields=["language"])
-    return user
 
 
 def test_the_log_in_page_in_spanish(client):

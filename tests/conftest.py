@@ -376,6 +376,34 @@ def page(browser: Any, live_server: HttpsLiveServer) -> Iterator[Any]:
     context.close()
 
 
+def registered_device_cookie(user: Any, url: str) -> dict[str, Any]:
+    """The cookie a browser keeps for a device `user` registered earlier, for `add_cookies`."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from security.devices import DEVICE_COOKIE, device_register
+
+    response = HttpResponse()
+    device_register(user=user, request=RequestFactory().get("/"), response=response)
+    return {
+        "name": DEVICE_COOKIE,
+        "value": response.cookies[DEVICE_COOKIE].value,
+        "url": url,
+        "secure": True,
+        "httpOnly": True,
+        "sameSite": "Lax",
+    }
+
+
+def log_in_on_registered_device(page: Any, user: Any, url: str) -> None:
+    """Logs in, in English, from a device registered earlier, so the password is enough."""
+    page.context.add_cookies([registered_device_cookie(user, url)])
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log In").click()
+
+
 @pytest.fixture
 def axe_check(browser: Any, live_server: HttpsLiveServer) -> Any:
     """Runs axe-core on a URL and fails on any violation of any impact.

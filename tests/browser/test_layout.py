@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import log_in_on_registered_device
 
 pytestmark = pytest.mark.browser
 
@@ -80,30 +80,7 @@ def colours(locator) -> tuple[str, str]:
 def customer_page(page, live_server, make_user):
     """A customer signed in from a registered device (so the password is enough), with two
     vehicles and a long email address."""
-    from django.http import HttpResponse
-    from django.test import RequestFactory
-
-    from security.devices import DEVICE_COOKIE, device_register
-
-    user = make_user(email=LONG_EMAIL, loans=2)
-    response = HttpResponse()
-    device_register(user=user, request=RequestFactory().get("/"), response=response)
-    page.context.add_cookies(
-        [
-            {
-                "name": DEVICE_COOKIE,
-                "value": response.cookies[DEVICE_COOKIE].value,
-                "url": live_server.url,
-                "secure": True,
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log In").click()
+    log_in_on_registered_device(page, make_user(email=LONG_EMAIL, loans=2), live_server.url)
     expect(page.get_by_role("heading", level=1)).to_have_text("My Vehicles")
     return page
 

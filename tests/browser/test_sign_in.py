@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from security.challenge import QUESTIONS
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, registered_device_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -123,15 +123,8 @@ def test_new_device_step_up_register_log_out_and_back_in_without_step_up(
 def test_locked_account_still_opens_on_the_registered_device(
     page, browser, live_server, axe_check, axe_current, make_user
 ):
-    from django.http import HttpResponse
-    from django.test import RequestFactory
-
-    from security.devices import DEVICE_COOKIE, device_register
-
     user = make_user()
-    response = HttpResponse()
-    device_register(user=user, request=RequestFactory().get("/"), response=response)
-    token = response.cookies[DEVICE_COOKIE].value
+    phone_cookie = registered_device_cookie(user, live_server.url)
 
     # Someone else, in another browser, types five wrong passwords.
     page.goto("/login/")
@@ -151,18 +144,7 @@ def test_locked_account_still_opens_on_the_registered_device(
     # The customer's own phone, registered earlier, signs in all the same.
     context = browser.new_context(ignore_https_errors=True, base_url=live_server.url)
     try:
-        context.add_cookies(
-            [
-                {
-                    "name": DEVICE_COOKIE,
-                    "value": token,
-                    "url": live_server.url,
-                    "secure": True,
-                    "httpOnly": True,
-                    "sameSite": "Lax",
-                }
-            ]
-        )
+        context.add_cookies([phone_cookie])
         phone = context.new_page()
         phone.goto("/login/")
         fill_login(phone, user.username, DEMO_PASSWORD)

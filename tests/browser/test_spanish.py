@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from security.challenge import QUESTIONS
 from tests.browser.test_enrollment import PASSWORD, imported_customer  # noqa: F401 (fixture)
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import log_in_on_registered_device
 
 pytestmark = pytest.mark.browser
 
@@ -262,7 +262,7 @@ def test_switch_without_javascript_on_a_signed_in_page_saves_the_language(
 ):
     user = make_user()
     page = no_js()
-    _log_in_registered(page, live_server, user)
+    log_in_on_registered_device(page, user, live_server.url)
     heading(page, "My Vehicles")
     switch_to_spanish(page)
     heading(page, "Mis vehículos")  # back on the same page, now in Spanish
@@ -274,30 +274,3 @@ def test_switch_without_javascript_on_a_signed_in_page_saves_the_language(
     heading(page, "My Vehicles")
     user.refresh_from_db()
     assert user.language == "en"
-
-
-def _log_in_registered(page, live_server, user) -> None:
-    """Logs in from a device registered beforehand, so the password is enough."""
-    from django.http import HttpResponse
-    from django.test import RequestFactory
-
-    from security.devices import DEVICE_COOKIE, device_register
-
-    response = HttpResponse()
-    device_register(user=user, request=RequestFactory().get("/"), response=response)
-    page.context.add_cookies(
-        [
-            {
-                "name": DEVICE_COOKIE,
-                "value": response.cookies[DEVICE_COOKIE].value,
-                "url": live_server.url,
-                "secure": True,
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log In").click()

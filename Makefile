@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.14 python3; do \
 	&& { echo $$p; break; }; done)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint install install-dev browser gettext messages audit serve bench scale-test clean
+.PHONY: run test lint install install-dev browser nginx gettext messages audit serve bench scale-test clean
 
 $(VENV)/bin/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (see README.md)"; exit 1; }
@@ -37,6 +37,14 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }; }
+
+# Debian's nginx, which the tests run against the committed deploy/nginx.conf and scale-test
+# puts in front of two instances.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq nginx-light >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx-light; }; }
 
 # Debian's gettext for msgfmt, which compiles the translations (locale/).
 gettext:
@@ -69,7 +77,7 @@ lint: install-dev
 		SMS_BACKEND=sms_gateway.ProviderBackend \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
-test: install-dev browser messages lint
+test: install-dev browser nginx messages lint
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory audit
 
@@ -91,11 +99,7 @@ bench: install-dev messages
 
 # The production topology (nginx + two instances + PostgreSQL + Redis) and its failure drills,
 # built from the files under deploy/ and .env.example; pg_dump/pg_restore come with psql.
-scale-test: install-dev messages
-	@command -v nginx >/dev/null 2>&1 || { \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get install -y -qq nginx-light >/dev/null 2>&1 || \
-		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx-light; }; }
+scale-test: install-dev nginx messages
 	$(PY) bench/scale_test.py $(SCALE_ARGS)
 
 clean:

@@ -129,6 +129,9 @@
         }
         // Cancelled, timed out or refused by the authenticator: say so and let them try again.
         status.textContent = form.getAttribute("data-passkey-failed");
+        if (form.hasAttribute("data-passkey-autofill")) {
+          autofill(form); // the username's autofill offers passkeys again
+        }
       });
   }
 

@@ -243,3 +243,36 @@ def test_the_usernames_autofill_offers_the_passkey_and_the_button_still_works(
     logins = SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.LOGIN_SUCCEEDED)
     assert [event.detail for event in logins.order_by("id")][-2:] == ["Home laptop"] * 2
     other.close()
+
+
+def test_a_cancelled_passkey_says_so_and_the_autofill_offers_passkeys_again(page):
+    page.add_init_script(RECORD_GET_CALLS)
+    with page.expect_response("**/login/passkey/options/"):
+        page.goto("/login/")
+    page.wait_for_timeout(500)  # the autofill request waits (no authenticator yet)
+    # An authenticator whose user verification fails: the customer cancels, in effect.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": False,
+            }
+        },
+    )
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page.locator("[data-passkey-status]")).to_have_text(
+        "Logging in with a passkey did not work. Try again, or log in with your username and "
+        "password."
+    )
+    heading(page, "Log In")
+    expect(page.get_by_role("button", name="Use a passkey")).to_be_enabled()
+    page.wait_for_function("() => JSON.parse(sessionStorage.getItem('get-calls')).length === 3")
+    calls = json.loads(page.evaluate("sessionStorage.getItem('get-calls')"))
+    assert [call["conditional"] for call in calls] == [True, False, True]
+    assert calls[1]["error"] == "NotAllowedError"

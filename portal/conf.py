@@ -157,6 +157,12 @@ class PortalSettings:
         return str(settings.PORTAL_STEP_UP_POLICY)
 
     @property
+    def step_up_passkey(self) -> bool:
+        """PORTAL_STEP_UP_PASSKEY: whether a customer with a passkey may use it on an
+        unregistered device instead of what the step-up policy asks."""
+        return bool(settings.PORTAL_STEP_UP_PASSKEY)
+
+    @property
     def lockout_threshold(self) -> int:
         return int(settings.PORTAL_LOCKOUT_THRESHOLD)
 

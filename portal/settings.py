@@ -307,6 +307,7 @@ PORTAL_LOGIN_IP_RATE = env.pattern("PORTAL_LOGIN_IP_RATE", "20/m", _RATE, "e.g. 
 PORTAL_STEP_UP_POLICY = env.choice(
     "PORTAL_STEP_UP_POLICY", "question+code", ("question+code", "code", "question")
 )
+PORTAL_STEP_UP_PASSKEY = env.boolean("PORTAL_STEP_UP_PASSKEY", default=True)
 PORTAL_LOCKOUT_THRESHOLD = 5
 PORTAL_LOCKOUT_SECONDS = 30 * 60
 PORTAL_CODE_TTL_SECONDS = 5 * 60

@@ -222,6 +222,23 @@ def authentication_options(*, request: HttpRequest) -> str:
     return options_to_json(options)
 
 
+def authentication_options_for(user: User) -> tuple[str, str]:
+    """The options for navigator.credentials.get() when the customer is already known (the
+    step-up of a login in progress): only their own passkeys are listed, user verification is
+    required. Returns the JSON and the challenge, which the caller keeps with its flow and hands
+    to assertion_verify (once)."""
+    options = generate_authentication_options(
+        rp_id=portal.webauthn_rp_id,
+        timeout=TIMEOUT_MS,
+        user_verification=UserVerificationRequirement.REQUIRED,
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=_unb64(credential_id))
+            for credential_id in passkeys_for(user).values_list("credential_id", flat=True)
+        ],
+    )
+    return options_to_json(options), _b64(options.challenge)
+
+
 class AssertionOutcome(StrEnum):
     VERIFIED = "verified"
     UNKNOWN = "unknown"  # no passkey with this credential id (or the answer could not be read)

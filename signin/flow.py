@@ -10,8 +10,8 @@ turning access off): a login begun before such a change never finishes after it.
 stays anonymous and no authenticated session exists until every required stage has passed: only
 `login_finish` calls `auth.login()` (which rotates the session key) and `mark_password_verified`.
 
-Every password, answer and code is checked inside an attempt slot of security.lockout, so
-failures of all three count together and parallel attempts cannot get past the threshold.
+Every password, answer, code and passkey is checked inside an attempt slot of security.lockout,
+so failures of all of them count together and parallel attempts cannot get past the threshold.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from security.codes import (
 )
 from security.devices import device_from_cookie, device_register
 from security.events import record_event
-from security.flow_state import Expiry, FlowState
+from security.flow_state import Expiry, FlowState, now
 from security.lockout import (
     Counter,
     LockNotice,
@@ -62,10 +62,12 @@ from security.models import (
     SecurityEvent,
 )
 from security.passkeys import (
+    CEREMONY_SECONDS,
     AssertionOutcome,
     assertion_challenge,
     assertion_passkey,
     assertion_verify,
+    authentication_options_for,
 )
 from security.sessions import mark_password_verified
 
@@ -95,6 +97,9 @@ __all__ = [
     "passkey_login",
     "password_lock_notice",
     "password_submit",
+    "step_up_passkey",
+    "step_up_passkey_offered",
+    "step_up_passkey_options",
     "step_up_send_code",
     "step_up_submit",
 ]
@@ -146,6 +151,11 @@ class LoginFlow(FlowState):
     channel: Channel | None = None
     next_url: str = ""
     created: float = 0.0
+    # "Use a passkey instead": the challenge of this login's passkey ceremony (used once) and
+    # when it was made; then the name of the passkey that passed, for the log-in activity.
+    passkey_challenge: str = ""
+    passkey_challenge_at: float = 0.0
+    passkey_name: str = ""
 
     @classmethod
     def lifetime_seconds(cls) -> float:
@@ -458,6 +468,105 @@ def step_up_submit(
     return result
 
 
+# --- Step-up with a passkey -----------------------------------------------------------------------
+def step_up_passkey_offered(user: User) -> bool:
+    """Whether the step-up page offers "Use a passkey instead": the policy allows it and the
+    customer has added a passkey."""
+    return portal.step_up_passkey and Passkey.objects.filter(user=user).exists()
+
+
+def step_up_passkey_options(*, request: HttpRequest, flow: LoginFlow, user: User) -> str | None:
+    """The options for navigator.credentials.get() listing only this customer's passkeys (JSON),
+    or None when a passkey is not offered. The challenge is kept in the login in progress,
+    replacing any earlier one."""
+    if not step_up_passkey_offered(user):
+        return None
+    options, flow.passkey_challenge = authentication_options_for(user)
+    flow.passkey_challenge_at = now()
+    flow.save(request)
+    return options
+
+
+def _take_passkey_challenge(request: HttpRequest, flow: LoginFlow) -> str:
+    """The flow's passkey challenge, taken out of it whatever happens next ("" when there is
+    none or it is older than a passkey ceremony may last)."""
+    challenge, made = flow.passkey_challenge, flow.passkey_challenge_at
+    flow.passkey_challenge, flow.passkey_challenge_at = "", 0.0
+    flow.save(request)
+    if not challenge or now() - made > CEREMONY_SECONDS:
+        return ""
+    return challenge
+
+
+def step_up_passkey(
+    *, request: HttpRequest, flow: LoginFlow, user: User, response: str
+) -> StepUpResult:
+    """Step-up with a passkey: the browser's signed answer to step_up_passkey_options.
+
+    A verified passkey of this customer, with user verification, passes every pending stage at
+    once; Register this device? and login_finish follow as after the question and code. Any
+    other answer (no live challenge, an unknown passkey, another customer's, a bad signature, a
+    counter gone backwards) is a failed step-up attempt: it counts toward the lock in the same
+    attempt slots as a wrong answer or code.
+    """
+    counter = flow.counter(user)
+    result = StepUpResult()
+    challenge = _take_passkey_challenge(request, flow)
+    if not portal.step_up_passkey:
+        return result  # the policy changed since the page was shown: nothing to check
+    if not attempt_reserve(counter):
+        result.locked = True
+    else:
+        passkey = assertion_passkey(response)
+        own = passkey is not None and passkey.user_id == user.pk
+        checked = (
+            assertion_verify(challenge=challenge, passkey=passkey, response=response)
+            if challenge and own and passkey is not None
+            else None
+        )
+        if checked is not None and checked.outcome is AssertionOutcome.VERIFIED and checked.passkey:
+            if not attempt_succeeded(counter):
+                result.locked = True
+            else:
+                flow.passed = list(flow.required)
+                flow.passkey_name = checked.passkey.name
+                flow.save(request)
+                record_event(
+                    SecurityEvent.Kind.STEP_UP_PASSED,
+                    user=user,
+                    request=request,
+                    detail=f"Passkey: {checked.passkey.name}"[:200],
+                )
+                result.verified = True
+                return result
+        else:
+            regressed = (
+                checked is not None and checked.outcome is AssertionOutcome.COUNTER_REGRESSED
+            )
+            result.wrong.append("passkey")
+            # Another customer's passkey is not named in this customer's activity.
+            named = passkey.name if own and passkey is not None else ""
+            result.locked = attempt_failed(
+                counter,
+                user=user,
+                request=request,
+                event=SecurityEvent.Kind.PASSKEY_REFUSED
+                if regressed
+                else SecurityEvent.Kind.STEP_UP_FAILED,
+                detail=(
+                    f"{named}: its signature counter went backwards"
+                    if regressed
+                    else f"Passkey not accepted: {named}"
+                    if named
+                    else "Passkey not accepted"
+                )[:200],
+            )
+    if result.locked:
+        LoginFlow.clear(request)
+        result.lock = lock_notice(counter)
+    return result
+
+
 # --- Passkey ---------------------------------------------------------------------------------------
 @dataclass
 class PasskeyLogin:
@@ -519,7 +628,8 @@ def passkey_login(*, request: HttpRequest, response: str) -> PasskeyLogin:
         user=user,
         counter=counter,
         stamp=user.security_stamp,
-        passkey=checked.passkey,
+        passkey_name=checked.passkey.name,
+        password=False,
     )
     if finished is FinishOutcome.ENDED:
         return PasskeyLogin(PasswordOutcome.WRONG)
@@ -537,7 +647,8 @@ def login_finish(
     stamp: str | None = None,
     device: RegisteredDevice | None = None,
     register_response: HttpResponse | None = None,
-    passkey: Passkey | None = None,
+    passkey_name: str = "",
+    password: bool = True,
 ) -> FinishOutcome:
     """Creates the authenticated session (new session key), unless the account got locked
     meanwhile (LOCKED) or its security stamp is no longer `stamp` (ENDED): nothing is created
@@ -551,8 +662,9 @@ def login_finish(
     `device`: the registered device the login came from; `counter` is then that device's
     counter, and the device's last use is noted with the reset of its count. With
     `register_response`, registers this browser afterwards and sets its cookie there.
-    `passkey`: the login was a passkey's, not a password's: the event names the passkey, and the
-    session does not count as a password just typed (changing security settings asks for it).
+    `passkey_name`: a passkey took part (instead of the password, or of the step-up): the event
+    names it. `password`: False when no password was typed (a passkey instead): the session then
+    does not count as a password just typed (changing security settings asks for it).
     """
     LoginFlow.clear(request)
     # One write transaction for the whole end of the login: the check of the stamp, the reset of
@@ -569,13 +681,13 @@ def login_finish(
         if not attempts_reset(counter, **device_changes):
             return FinishOutcome.LOCKED
         auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if passkey is None:
+        if password:
             mark_password_verified(request)
         record_event(
             SecurityEvent.Kind.LOGIN_SUCCEEDED,
             user=user,
             request=request,
-            detail=passkey.name if passkey is not None else "Registered device" if device else "",
+            detail=passkey_name or ("Registered device" if device else ""),
         )
     if register_response is not None:
         device_register(user=user, request=request, response=register_response)

@@ -22,7 +22,9 @@ class LoginForm(CustomerForm):
         max_length=150,
         widget=forms.TextInput(
             attrs={
-                "autocomplete": "username",
+                # "webauthn": the browser may offer the customer's passkeys in its autofill
+                # (static/js/passkeys.js asks for them with conditional mediation).
+                "autocomplete": "username webauthn",
                 "autocapitalize": "none",
                 "spellcheck": "false",
                 "autofocus": True,

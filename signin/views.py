@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import auth, messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ from security.device_forms import DeviceChoice, RegisterDeviceForm
 from security.events import record_event
 from security.lockout import LockNotice, lock_notice
 from security.models import SecurityEvent
-from security.passkey_forms import PasskeyResponseForm
+from security.passkey_forms import NO_PASSKEY, PasskeyResponseForm
 from security.passkeys import authentication_options
 from security.ratelimits import ip_limit_reached, too_many_attempts
 from security.redirects import safe_next_url
@@ -160,6 +161,10 @@ WRONG_ANSWER_MESSAGE = gettext_lazy("That answer does not match the one we have 
 WRONG_CODE_MESSAGE = gettext_lazy(
     "That security code is not right or has expired. Check it, or send a new code."
 )
+STEP_UP_PASSKEY_REFUSED_MESSAGE = gettext_lazy(
+    "Your passkey was not accepted. Try again with a passkey you added to this account, or "
+    "confirm your identity the other way on this page."
+)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -204,6 +209,57 @@ def step_up(request: HttpRequest) -> HttpResponse:
                 return redirect("signin:register_device")
             form = _checked_form(login_flow, user, form, result)
     return _step_up_page(request, login_flow, user, form, sent)
+
+
+@require_POST
+def step_up_passkey_options(request: HttpRequest) -> HttpResponse:
+    """The challenge for "Use a passkey instead" (JSON, for static/js/passkeys.js): only the
+    customer's own passkeys are allowed. 404 when a passkey is not offered."""
+    request.no_store = True  # type: ignore[attr-defined]
+    current = flow.flow_user(request)
+    if current is None:
+        # The script then submits its form as it is, and that page says the login has ended.
+        return HttpResponse(status=403)
+    login_flow, user = current
+    options = flow.step_up_passkey_options(request=request, flow=login_flow, user=user)
+    if options is None:
+        raise Http404("no passkey step-up")
+    return HttpResponse(options, content_type="application/json")
+
+
+@require_POST
+def step_up_passkey(request: HttpRequest) -> HttpResponse:
+    """Use a passkey instead: the browser's signed answer, posted by static/js/passkeys.js.
+    Verified, it leads to Register this device? as the question and code do."""
+    request.no_store = True  # type: ignore[attr-defined]
+    current = flow.flow_user(request)
+    if current is None:
+        return _login_ended(request)
+    login_flow, user = current
+    if login_flow.verified:
+        return redirect("signin:register_device")
+    if not portal.step_up_passkey:
+        raise Http404("no passkey step-up")
+    if ip_limit_reached(request, flow.LIMIT_GROUP, portal.login_ip_rate):
+        return too_many_attempts(request)
+    answer = PasskeyResponseForm(request.POST)
+    problem: StrOrPromise = STEP_UP_PASSKEY_REFUSED_MESSAGE
+    if answer.is_valid():
+        result = flow.step_up_passkey(
+            request=request,
+            flow=login_flow,
+            user=user,
+            response=answer.cleaned_data["credential"],
+        )
+        if result.locked:
+            return _locked(request, result.lock)
+        if result.verified:
+            return redirect("signin:register_device")
+    elif not request.POST.get("credential"):
+        problem = NO_PASSKEY
+    form = _step_up_form(login_flow, user)
+    form.refuse({NON_FIELD_ERRORS: problem})
+    return _step_up_page(request, login_flow, user, form)
 
 
 def _step_up_form(login_flow: flow.LoginFlow, user: User, data: Any = None) -> StepUpForm:
@@ -326,6 +382,7 @@ def _step_up_page(
             "has_channels": bool(flow.available_channels(user)),
             "only_channel_label": _where(form.only_channel, user) if form.only_channel else "",
             "sent": sent,
+            "passkey_offered": flow.step_up_passkey_offered(user),
         },
     )
 
@@ -367,6 +424,7 @@ def register_device(request: HttpRequest) -> HttpResponse:
             counter=counter,
             stamp=login_flow.stamp,
             register_response=response if register else None,
+            passkey_name=login_flow.passkey_name,
         )
         if finished is flow.FinishOutcome.ENDED:
             return _login_ended(request)

@@ -3,6 +3,12 @@
 // script asks the portal for a challenge (data-passkey-options), lets the browser and the
 // authenticator answer it, puts the answer in the field and submits the form. Nothing here is
 // needed to log in with a password.
+//
+// On the Log In page (the form marked data-passkey-autofill) the script also asks, as soon as
+// the page loads, for a passkey with conditional mediation: the browser then offers the
+// customer's passkeys in the username field's autofill (autocomplete="username webauthn"), and
+// a passkey chosen there is posted through the same form. That request waits in the background;
+// the button aborts it before asking the usual (modal) way, since a browser runs one at a time.
 (function () {
   "use strict";
   if (!window.PublicKeyCredential || !navigator.credentials || !window.fetch) {
@@ -66,26 +72,46 @@
     return JSON.stringify(json);
   }
 
-  function start(form) {
-    var mode = form.getAttribute("data-passkey-mode");
-    var status = form.querySelector("[data-passkey-status]");
-    var button = form.querySelector("button[type='submit']");
+  // The autofill request while it waits (its AbortController), or null.
+  var waiting = null;
+
+  function stopWaiting() {
+    if (waiting) {
+      waiting.abort();
+      waiting = null;
+    }
+  }
+
+  function fetchOptions(form) {
     var token = form.querySelector("input[name='csrfmiddlewaretoken']").value;
-    button.disabled = true;
-    status.textContent = "";
-    fetch(form.getAttribute("data-passkey-options"), {
+    return fetch(form.getAttribute("data-passkey-options"), {
       method: "POST",
       credentials: "same-origin",
       redirect: "manual",
       headers: { "X-CSRFToken": token, Accept: "application/json" }
-    })
-      .then(function (reply) {
-        if (!reply.ok) {
-          // Signed out, or re-authentication needed: the plain submit shows the page that says so.
-          throw new Error("no options");
-        }
-        return reply.json();
-      })
+    }).then(function (reply) {
+      if (!reply.ok) {
+        // Signed out, re-authentication needed, or the login has ended: the plain submit shows
+        // the page that says so.
+        throw new Error("no options");
+      }
+      return reply.json();
+    });
+  }
+
+  function submitAnswer(form, credential, mode) {
+    form.querySelector("input[name='credential']").value = answer(credential, mode);
+    form.submit();
+  }
+
+  function start(form) {
+    var mode = form.getAttribute("data-passkey-mode");
+    var status = form.querySelector("[data-passkey-status]");
+    var button = form.querySelector("button[type='submit']");
+    stopWaiting();
+    button.disabled = true;
+    status.textContent = "";
+    fetchOptions(form)
       .then(function (options) {
         var publicKey = publicKeyOptions(options, mode);
         return mode === "register"
@@ -93,8 +119,7 @@
           : navigator.credentials.get({ publicKey: publicKey });
       })
       .then(function (credential) {
-        form.querySelector("input[name='credential']").value = answer(credential, mode);
-        form.submit();
+        submitAnswer(form, credential, mode);
       })
       .catch(function (problem) {
         button.disabled = false;
@@ -104,6 +129,51 @@
         }
         // Cancelled, timed out or refused by the authenticator: say so and let them try again.
         status.textContent = form.getAttribute("data-passkey-failed");
+        if (form.hasAttribute("data-passkey-autofill")) {
+          autofill(form); // the username's autofill offers passkeys again
+        }
+      });
+  }
+
+  function autofill(form) {
+    var check = window.PublicKeyCredential.isConditionalMediationAvailable;
+    if (typeof check !== "function" || typeof window.AbortController !== "function") {
+      return;
+    }
+    var controller = new AbortController();
+    waiting = controller;
+    check
+      .call(window.PublicKeyCredential)
+      .then(function (available) {
+        if (!available || controller.signal.aborted) {
+          throw new Error("not offered");
+        }
+        return fetchOptions(form);
+      })
+      .then(function (options) {
+        if (controller.signal.aborted) {
+          throw new Error("aborted");
+        }
+        return navigator.credentials.get({
+          publicKey: publicKeyOptions(options, "login"),
+          mediation: "conditional",
+          signal: controller.signal
+        });
+      })
+      .then(function (credential) {
+        if (waiting === controller) {
+          waiting = null;
+        }
+        if (credential && !controller.signal.aborted) {
+          submitAnswer(form, credential, "login");
+        }
+      })
+      .catch(function () {
+        // Not offered, aborted for the button, or dismissed: the button and the password
+        // still work, and nothing needs saying.
+        if (waiting === controller) {
+          waiting = null;
+        }
       });
   }
 
@@ -119,4 +189,8 @@
       start(form);
     });
   });
+  var autofillForm = document.querySelector("form[data-passkey-autofill]");
+  if (autofillForm) {
+    autofill(autofillForm);
+  }
 })();

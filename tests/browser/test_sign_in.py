@@ -81,7 +81,7 @@ def test_new_device_step_up_register_log_out_and_back_in_without_step_up(
     for link in ("Forgot username?", "Forgot password?"):
         expect(page.get_by_role("main").get_by_role("link", name=link)).to_be_visible()
     expect(page.get_by_role("main").get_by_role("link", name="Enroll Now")).to_be_visible()
-    expect(page.get_by_label("Username")).to_have_attribute("autocomplete", "username")
+    expect(page.get_by_label("Username")).to_have_attribute("autocomplete", "username webauthn")
     expect(page.get_by_label("Password")).to_have_attribute("autocomplete", "current-password")
     axe_check("/login/")
     fill_login(page, user.username, DEMO_PASSWORD)

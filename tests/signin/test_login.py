@@ -52,7 +52,7 @@ def test_login_page_has_username_password_and_the_links(client):
     assert "<h1>Log In</h1>" in html
     assert re.search(r'<label for="id_username">Username', html)
     assert re.search(r'<label for="id_password">Password', html)
-    assert 'autocomplete="username"' in html
+    assert 'autocomplete="username webauthn"' in html
     assert 'autocomplete="current-password"' in html
     assert ">Log In</button>" in html
     assert ">Forgot username?</a>" in html and 'href="/forgot-username/"' in html

@@ -5,7 +5,10 @@ one assertion, so one run lists everything there is to fix; scores and findings 
 var/audit/, screenshots to var/screenshots/.
 
 "Every customer page" includes those that only exist in the middle of a flow (Confirm it's you,
-the enrollment steps, password recovery) and the answers to a form (a wrong password, a lock).
+the enrollment steps, password recovery, a paused identity check's code), the answers to a form
+(a wrong password, a lock, "This wasn't me" done, new backup codes) and the error pages (not
+found, CSRF refused). A page with an error status keeps its best-practices score at 95 or more:
+Lighthouse's only loss there is the "errors in console" line its own status code writes.
 Each is reached by driving its flow in a browser context of its own; the session it ends in is
 what every checker of that page is given (its cookies, a copy of the session where the flow goes
 on from there). A page that is the answer to a POST is re-posted for each checker: see
@@ -20,7 +23,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -36,7 +39,12 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 from playwright.sync_api import expect
 
+from accounts.identity import reference_key
+from accounts.models import Customer, User
 from portal.conf import portal
+from security.lockout import hold_place
+from security.models import HoldReason, IdentityVerificationThrottle
+from security.notifications import not_me_token_create
 from security.ratelimits import ip_limit_reached
 from signin import flow as signin_flow
 from tests.browser.test_profile import ANSWERS, log_in, newest_code
@@ -77,6 +85,13 @@ SIGNED_IN_PAGES = [
     ("authenticator-set-up", "profile:two_step_app"),
     ("electronic-communications", "profile:esign"),
     ("log-in-activity", "profile:activity"),
+    ("passkeys", "profile:passkeys"),
+    ("re-authenticate", "profile:reauth"),
+]
+# Pages any visitor may meet: an address that is no page, a link that is no "This wasn't me" link.
+NOT_FOUND_PAGES = [
+    ("page-not-found", "/no-such-page/"),
+    ("not-me-invalid", "/not-me/" + "x" * 43 + "/"),
 ]
 MENU = "details.menu"
 ENROLL_PASSWORD = "lantern orchard pebble 58"
@@ -185,6 +200,9 @@ class Post:
     path: str
     fields: dict[str, str]
     remote_addr: str = ""  # another client address than the test's (a rate limit of its own)
+    csrf: bool = True  # False: posted without the CSRF token (the page that refuses it)
+    # The path really posted to, a new one for each replay (a link that works once).
+    target: Callable[[], str] | None = None
 
 
 class ReplayPosts:
@@ -201,9 +219,11 @@ class ReplayPosts:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         post = self.posts.get(environ.get("HTTP_X_AUDIT_REPLAY", ""))
         if post and environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == post.path:
-            cookies = SimpleCookie(environ.get("HTTP_COOKIE", ""))
-            token = cookies[settings.CSRF_COOKIE_NAME].value
-            body = urlencode({"csrfmiddlewaretoken": token, **post.fields}).encode()
+            fields = dict(post.fields)
+            if post.csrf:
+                cookies = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+                fields["csrfmiddlewaretoken"] = cookies[settings.CSRF_COOKIE_NAME].value
+            body = urlencode(fields).encode()
             origin = f"https://{environ['HTTP_HOST']}"
             environ = {
                 **environ,
@@ -216,6 +236,8 @@ class ReplayPosts:
             }
             if post.remote_addr:
                 environ["REMOTE_ADDR"] = post.remote_addr
+            if post.target is not None:
+                environ["PATH_INFO"] = post.target()
         return self.app(environ, start_response)
 
 
@@ -396,6 +418,152 @@ def recovery_pages(new_page: Any, make_user: Any) -> list[Visit]:
     return visits
 
 
+def paused_identity_pages(
+    make_user: Any, cookies: list[dict[str, Any]], posts: dict[str, Post]
+) -> list[Visit]:
+    """The code pages of a paused identity check ("if these details match, we sent a code to
+    the contact on record") of enrollment, Forgot username and Forgot password, for a customer
+    whose loan someone else paused with wrong details. A code page lasts only as long as its
+    code, less than the audit: each checker sends the details again (a new code), each page in
+    a session of its own."""
+    user = make_user()
+    IdentityVerificationThrottle.objects.create(
+        reference_key=reference_key(user.loan_accounts.first().account_number),
+        failures=portal.verify_max_failures,
+    )
+    details = _identity_fields(user.customer)
+    visits = []
+    for name, start, fields, code_page in (
+        ("enroll-identity-code", "enrollment:start", details, "enrollment:identity_code"),
+        (
+            "forgot-username-identity-code",
+            "recovery:forgot_username",
+            details,
+            "recovery:username_identity_code",
+        ),
+        (
+            "forgot-password-identity-code",
+            "recovery:forgot_password",
+            {"username": user.username, **details},
+            "recovery:password_identity_code",
+        ),
+    ):
+        posts[name] = Post(reverse(start), fields)
+        visits.append(
+            Visit(name, reverse(start), new_session(cookies), name, ends_at=reverse(code_page))
+        )
+    return visits
+
+
+def _identity_fields(customer: Customer) -> dict[str, str]:
+    """The identity form as _identity fills it in, for `customer`."""
+    account = customer.loan_accounts.first().account_number
+    return {"tin_last4": "1234", "birth_date": "04/12/1985", "reference": account}
+
+
+def visitor(new_page: Any) -> list[dict[str, Any]]:
+    """The cookies of a new visitor who opened a form (its CSRF cookie)."""
+    page = new_page()
+    page.goto(reverse("recovery:forgot_password"))
+    cookies = page.context.cookies()
+    page.context.close()
+    return cookies
+
+
+def new_session(cookies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`cookies` with a session cookie of a new, empty session of their own: a page replayed by
+    Lighthouse keeps the session its POST wrote in for the GET it is redirected to."""
+    store = import_string(settings.SESSION_ENGINE + ".SessionStore")
+    session = store()
+    session.create()
+    csrf = next(c for c in cookies if c["name"] == settings.CSRF_COOKIE_NAME)
+    others = [c for c in cookies if c["name"] != settings.SESSION_COOKIE_NAME]
+    return [*others, {**csrf, "name": settings.SESSION_COOKIE_NAME, "value": session.session_key}]
+
+
+def answer_pages(
+    make_user: Any, make_customer: Any, cookies: list[dict[str, Any]], posts: dict[str, Post]
+) -> list[Visit]:
+    """The answers to a form that end a flow: Forgot username for a customer with no online
+    account, Forgot password while "This wasn't me" holds access, enrollment by a customer
+    already enrolled or with no contact on record; "This wasn't me" asked and done; the page
+    of a form posted without its CSRF token."""
+    held = make_user()
+    hold_place(user=held, reason=HoldReason.NOT_ME)
+    no_contact = make_customer()
+    Customer.objects.filter(pk=no_contact.pk).update(email="", mobile_phone="")
+    enrolled: User = make_user()
+    asked = make_user()
+    posts.update(
+        {
+            "no-account": Post("/forgot-username/", _identity_fields(make_customer())),
+            "held": Post(
+                "/forgot-password/", {"username": held.username, **_identity_fields(held.customer)}
+            ),
+            "already-enrolled": Post("/enroll/", _identity_fields(enrolled.customer)),
+            "no-contact": Post("/enroll/", _identity_fields(no_contact)),
+            # Each replay reports with a link of its own: a link works once.
+            "not-me-done": Post(
+                "/not-me/reported/",
+                {},
+                target=lambda: f"/not-me/{not_me_token_create(user=asked)}/",
+            ),
+            "csrf-failure": Post("/login/", {"username": "someone", "password": "x"}, csrf=False),
+        }
+    )
+    return [
+        Visit("forgot-username-no-account", "/forgot-username/", cookies, "no-account"),
+        Visit("forgot-password-held", "/forgot-password/", cookies, "held", status=403),
+        Visit("enroll-already-enrolled", "/enroll/", cookies, "already-enrolled"),
+        Visit("enroll-no-contact", "/enroll/", cookies, "no-contact"),
+        Visit("not-me-confirm", f"/not-me/{not_me_token_create(user=asked)}/"),
+        Visit("not-me-done", "/not-me/reported/", cookies, "not-me-done"),
+        Visit("csrf-failure", "/login/", [], "csrf-failure", status=403),
+    ]
+
+
+def profile_pages(
+    new_page: Any, make_user: Any, cookies: list[dict[str, Any]], posts: dict[str, Post]
+) -> list[Visit]:
+    """My Online Profile pages in the middle of a change: the new backup codes, Confirm the new
+    email address (on a copy of the signed-in session), and the challenge questions support
+    asked to be replaced (another customer, the only page that customer can open)."""
+    posts["backup-codes"] = Post(reverse("profile:backup_codes"), {})
+    visits = [
+        Visit("backup-codes", reverse("profile:backup_codes"), cookies, "backup-codes", menu=True)
+    ]
+    page = new_page()
+    page.context.add_cookies(session_copy(cookies))
+    page.goto(reverse("profile:contact"))
+    page.get_by_label("Email address", exact=True).fill("new.address@example.com")
+    page.get_by_role("button", name="Update").click()
+    _heading(page, "Confirm your Contact information")
+    visits.append(
+        Visit(
+            "contact-change-confirm",
+            reverse("profile:contact_confirm"),
+            page.context.cookies(),
+            menu=True,
+        )
+    )
+    page.context.close()
+
+    page = new_page()
+    user = make_user()
+    log_in(page, user, ANSWERS)
+    User.objects.filter(pk=user.pk).update(must_reset_challenge_questions=True)
+    visits.append(
+        Visit(
+            "challenge-questions-reset",
+            reverse("profile:challenge_questions"),
+            page.context.cookies(),
+            menu=True,
+        )
+    )
+    page.context.close()
+    return visits
+
+
 # --- The audit ------------------------------------------------------------------------------------
 @pytest.fixture
 def signed_in(page, make_user, settings):
@@ -447,16 +615,18 @@ def _lighthouse_headers(visit: Visit, folder: Path) -> Path | None:
     return path
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_every_page_passes_lighthouse_and_axe_and_is_photographed(
     generous_limits, signed_in, replayed, browser, live_server, make_user, make_customer, tmp_path
 ):
     assert LIGHTHOUSE.exists(), "Lighthouse is not installed: run `make audit` (npm ci)"
     started = time.monotonic()
     cookies = signed_in.context.cookies()
-    visits = [Visit(name, reverse(url)) for name, url in PUBLIC_PAGES] + [
-        Visit(name, reverse(url), cookies, menu=True) for name, url in SIGNED_IN_PAGES
-    ]
+    visits = (
+        [Visit(name, reverse(url)) for name, url in PUBLIC_PAGES]
+        + [Visit(name, reverse(url), cookies, menu=True) for name, url in SIGNED_IN_PAGES]
+        + [Visit(name, path, status=404) for name, path in NOT_FOUND_PAGES]
+    )
     lighthouse_dir = REPORT_DIR / "lighthouse"
     lighthouse_dir.mkdir(parents=True, exist_ok=True)
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
@@ -488,6 +658,9 @@ def test_every_page_passes_lighthouse_and_axe_and_is_photographed(
             sign_in_pages(new_page, make_user, replayed.posts)
             + enrollment_pages(new_page, make_customer, replayed.posts)
             + recovery_pages(new_page, make_user)
+            + paused_identity_pages(make_user, visitor(new_page), replayed.posts)
+            + answer_pages(make_user, make_customer, visitor(new_page), replayed.posts)
+            + profile_pages(new_page, make_user, cookies, replayed.posts)
         )
         submit(flows)
         visits += flows

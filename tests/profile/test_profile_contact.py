@@ -49,6 +49,7 @@ def test_a_new_email_takes_effect_only_after_the_code_sent_to_it(client, custome
     assert customer.email == old_email  # not yet
     page = client.get(CONFIRM).content.decode()
     assert "d***@example.org" in page and NEW_EMAIL not in page
+    assert ">Send a new code</button>" in page  # one code: not "Send new codes"
 
     response = client.post(CONFIRM, {"email_code": code_in(code_mail.body)})
     assert response.status_code == 302 and response["Location"] == "/my/profile/"
@@ -111,12 +112,14 @@ def test_changing_both_needs_both_codes_and_a_right_one_is_remembered(client, cu
     client.post(URL, contact(customer, email=NEW_EMAIL, mobile_phone="+19735550188"))
     email_code = code_in(mail_to(mail.outbox, NEW_EMAIL)[0].body)
     sms_code = code_in(sms_outbox[0][1])
+    assert ">Send new codes</button>" in client.get(CONFIRM).content.decode()
     wrong = "000000" if sms_code != "000000" else "111111"
     client.post(CONFIRM, {"email_code": email_code, "phone_code": wrong})
     customer.refresh_from_db()
     assert (customer.email, customer.mobile_phone) == (old_email, "+12015550123")
     page = client.get(CONFIRM).content.decode()
     assert 'name="email_code"' not in page and 'name="phone_code"' in page
+    assert ">Send a new code</button>" in page  # only the text's code is still missing
     client.post(CONFIRM, {"phone_code": sms_code})
     customer.refresh_from_db()
     assert (customer.email, customer.mobile_phone) == (NEW_EMAIL, "+19735550188")

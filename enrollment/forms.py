@@ -16,6 +16,7 @@ from accounts.forms import CustomerForm
 from accounts.models import Customer, LoanAccount, User
 from portal.conf import portal
 from security.challenge import challenge_set_problems, question_choices
+from security.code_forms import SentCodeForm
 from security.codes import Channel, channel_choice_label
 from security.password_forms import check_new_password, new_password_field
 
@@ -268,15 +269,8 @@ class SendCodeForm(CustomerForm):
             self.initial.setdefault("channel", channels[0].value)
 
 
-class ConfirmCodeForm(CustomerForm):
-    code = forms.CharField(
-        label=gettext_lazy("Security code"),
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
-        ),
-        error_messages={"required": gettext_lazy("Enter the 6-digit code we sent you.")},
-    )
+class ConfirmCodeForm(SentCodeForm):
+    """The code that proves the customer reads the email or phone they chose."""
 
 
 class FinishForm(CustomerForm):

@@ -3,15 +3,14 @@ flows accept and refuse exactly the same input."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.forms import CustomerForm, IdentityForm
 from portal.conf import portal
+from security.code_forms import SentCodeForm
 from security.codes import Channel, channel_choice_label, channels_on_file
 from security.password_forms import check_new_password, new_password_field
 
@@ -65,22 +64,8 @@ class ChannelForm(CustomerForm):
             field.initial = choices[0][0]
 
 
-class CodeForm(CustomerForm):
-    code = forms.CharField(
-        label=gettext_lazy("Security code"),
-        help_text=gettext_lazy("The 6-digit code we just sent you."),
-        max_length=12,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
-        ),
-        error_messages={"required": gettext_lazy("Enter the security code we sent you.")},
-    )
-
-    def clean_code(self) -> str:
-        value = re.sub(r"[\s-]", "", self.cleaned_data["code"])
-        if not re.fullmatch(r"\d{6}", value):
-            raise ValidationError(gettext_lazy("Enter the 6 digits of the security code."))
-        return value
+class CodeForm(SentCodeForm):
+    """The code sent to the contact on record."""
 
 
 class NewPasswordForm(CustomerForm):

@@ -36,7 +36,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        offered = request.headers.get(REQUEST_ID_HEADER, "")
+        # META, not request.headers: that builds a dict of every header, on every request.
+        offered = request.META.get("HTTP_X_REQUEST_ID", "")
         request.request_id = offered if _VALID_REQUEST_ID.match(offered) else uuid.uuid4().hex  # type: ignore[attr-defined]
         # Kept until the response is closed (request_finished), not only until the middleware
         # returns: Django logs "Not Found" and server errors after the middleware chain.

@@ -167,6 +167,8 @@ class IdentityCodeView(EnrollmentPage, FormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["code_minutes"] = max(1, portal.code_ttl_seconds // 60)
+        # Still step 1 in the step list, but this page asks for the code, not the details.
+        context["page_heading"] = _("Enter your security code")
         return context
 
     def form_valid(self, form: ConfirmCodeForm) -> HttpResponse:  # type: ignore[override]

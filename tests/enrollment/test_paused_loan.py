@@ -49,6 +49,8 @@ def test_the_real_customer_enrolls_with_a_code_to_the_contact_on_record(client, 
     assert response.status_code == 302 and response["Location"] == CODE_PAGE
     page = client.get(CODE_PAGE, **CUSTOMER)
     assert page.status_code == 200 and SENT in page.content.decode()
+    assert "<h1>Enter your security code</h1>" in page.content.decode()
+    assert "Step 1: Your account information" in page.content.decode()
     assert customer.email not in page.content.decode()  # no masked address: it would confirm
     code = code_emailed_to(customer.email)
     assert OutgoingMessage.objects.filter(destination=customer.email).count() == 1

@@ -468,6 +468,29 @@ def step_up_submit(
     return result
 
 
+def _passkey_refused(
+    counter: Counter,
+    *,
+    user: User,
+    request: HttpRequest,
+    name: str,
+    regressed: bool,
+    otherwise: SecurityEvent.Kind,
+) -> bool:
+    """A refused passkey as a failed attempt (True if that locked the account). A signature
+    counter gone backwards, the sign of a cloned authenticator, is recorded as such; `name` is
+    "" for a passkey that is not this customer's, which their activity must not name."""
+    if regressed:
+        event, detail = (
+            SecurityEvent.Kind.PASSKEY_REFUSED,
+            f"{name}: its signature counter went backwards",
+        )
+    else:
+        event = otherwise
+        detail = f"Passkey not accepted: {name}" if name else "Passkey not accepted"
+    return attempt_failed(counter, user=user, request=request, event=event, detail=detail[:200])
+
+
 # --- Step-up with a passkey -----------------------------------------------------------------------
 def step_up_passkey_offered(user: User) -> bool:
     """Whether the step-up page offers "Use a passkey instead": the policy allows it and the
@@ -546,20 +569,13 @@ def step_up_passkey(
             result.wrong.append("passkey")
             # Another customer's passkey is not named in this customer's activity.
             named = passkey.name if own and passkey is not None else ""
-            result.locked = attempt_failed(
+            result.locked = _passkey_refused(
                 counter,
                 user=user,
                 request=request,
-                event=SecurityEvent.Kind.PASSKEY_REFUSED
-                if regressed
-                else SecurityEvent.Kind.STEP_UP_FAILED,
-                detail=(
-                    f"{named}: its signature counter went backwards"
-                    if regressed
-                    else f"Passkey not accepted: {named}"
-                    if named
-                    else "Passkey not accepted"
-                )[:200],
+                name=named,
+                regressed=regressed,
+                otherwise=SecurityEvent.Kind.STEP_UP_FAILED,
             )
     if result.locked:
         LoginFlow.clear(request)
@@ -595,18 +611,13 @@ def passkey_login(*, request: HttpRequest, response: str) -> PasskeyLogin:
     checked = assertion_verify(challenge=challenge, passkey=passkey, response=response)
     if checked.outcome is not AssertionOutcome.VERIFIED or checked.passkey is None:
         regressed = checked.outcome is AssertionOutcome.COUNTER_REGRESSED
-        locked = attempt_failed(
+        locked = _passkey_refused(
             counter,
             user=user,
             request=request,
-            event=SecurityEvent.Kind.PASSKEY_REFUSED
-            if regressed
-            else SecurityEvent.Kind.LOGIN_FAILED,
-            detail=(
-                f"{passkey.name}: its signature counter went backwards"
-                if regressed
-                else f"Passkey not accepted: {passkey.name}"
-            )[:200],
+            name=passkey.name,
+            regressed=regressed,
+            otherwise=SecurityEvent.Kind.LOGIN_FAILED,
         )
         if locked:
             return PasskeyLogin(PasswordOutcome.LOCKED, lock_notice(counter))

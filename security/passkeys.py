@@ -107,6 +107,14 @@ def passkeys_for(user: User) -> QuerySet[Passkey]:
     return Passkey.objects.filter(user=user).order_by("-created_at", "-id")
 
 
+def _descriptors(user: User) -> list[PublicKeyCredentialDescriptor]:
+    """The customer's passkeys as WebAuthn options name them: by credential id."""
+    return [
+        PublicKeyCredentialDescriptor(id=_unb64(credential_id))
+        for credential_id in passkeys_for(user).values_list("credential_id", flat=True)
+    ]
+
+
 # --- Registration ---------------------------------------------------------------------------------
 def registration_options(*, request: HttpRequest, user: User) -> str:
     """The options for navigator.credentials.create() as JSON; the challenge waits in the
@@ -129,10 +137,7 @@ def registration_options(*, request: HttpRequest, user: User) -> str:
             require_resident_key=True,
             user_verification=UserVerificationRequirement.REQUIRED,
         ),
-        exclude_credentials=[
-            PublicKeyCredentialDescriptor(id=_unb64(credential_id))
-            for credential_id in passkeys_for(user).values_list("credential_id", flat=True)
-        ],
+        exclude_credentials=_descriptors(user),
     )
     RegistrationCeremony(
         challenge=_b64(options.challenge), user_id=user.pk, user_handle=handle
@@ -231,10 +236,7 @@ def authentication_options_for(user: User) -> tuple[str, str]:
         rp_id=portal.webauthn_rp_id,
         timeout=TIMEOUT_MS,
         user_verification=UserVerificationRequirement.REQUIRED,
-        allow_credentials=[
-            PublicKeyCredentialDescriptor(id=_unb64(credential_id))
-            for credential_id in passkeys_for(user).values_list("credential_id", flat=True)
-        ],
+        allow_credentials=_descriptors(user),
     )
     return options_to_json(options), _b64(options.challenge)
 

@@ -250,6 +250,14 @@ def spanish_customer(make_user: Any) -> Any:
 
 
 # --- HTTPS live server ----------------------------------------------------------------------------
+@pytest.fixture
+def passkey_origin(settings: Any) -> None:
+    """Passkeys made for localhost, as the tests' software authenticator signs them (its
+    client data names https://localhost:8443)."""
+    settings.PORTAL_WEBAUTHN_RP_ID = "localhost"
+    settings.PORTAL_WEBAUTHN_ORIGINS = ["https://localhost:8443"]
+
+
 class _HttpsRequestHandler(WSGIRequestHandler):
     def get_environ(self) -> dict[str, Any]:
         environ = super().get_environ()
@@ -402,6 +410,13 @@ def log_in_on_registered_device(page: Any, user: Any, url: str) -> None:
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log In").click()
+
+
+@pytest.fixture
+def live_server_passkeys(settings: Any, live_server: HttpsLiveServer) -> None:
+    """Passkeys made by Chromium's virtual authenticator on the HTTPS live server's pages."""
+    settings.PORTAL_WEBAUTHN_RP_ID = "localhost"
+    settings.PORTAL_WEBAUTHN_ORIGINS = [live_server.url]
 
 
 @pytest.fixture

@@ -93,10 +93,8 @@ def passkey_log_in(page) -> None:
 
 
 def test_a_passkey_added_in_my_online_profile_logs_in_elsewhere_until_removed(
-    page, browser, live_server, axe_check, make_user, settings
+    page, browser, live_server, axe_check, make_user, live_server_passkeys
 ):
-    settings.PORTAL_WEBAUTHN_RP_ID = "localhost"
-    settings.PORTAL_WEBAUTHN_ORIGINS = [live_server.url]
     user = make_user()
     without_autofill(page)
     cdp, authenticator = virtual_authenticator(page)
@@ -160,10 +158,8 @@ def test_without_webauthn_the_login_page_shows_no_passkey_button(browser, live_s
 
 
 def test_a_passkey_confirms_it_is_you_on_a_device_the_portal_does_not_know(
-    page, browser, live_server, axe_check, make_user, settings
+    page, browser, live_server, axe_check, make_user, live_server_passkeys
 ):
-    settings.PORTAL_WEBAUTHN_RP_ID = "localhost"
-    settings.PORTAL_WEBAUTHN_ORIGINS = [live_server.url]
     user = make_user()
     log_in(page, user, ANSWERS)
     credential = add_a_passkey(page, "Work phone")
@@ -204,10 +200,8 @@ def test_a_passkey_confirms_it_is_you_on_a_device_the_portal_does_not_know(
 
 
 def test_the_usernames_autofill_offers_the_passkey_and_the_button_still_works(
-    page, browser, live_server, make_user, settings
+    page, browser, live_server, make_user, live_server_passkeys
 ):
-    settings.PORTAL_WEBAUTHN_RP_ID = "localhost"
-    settings.PORTAL_WEBAUTHN_ORIGINS = [live_server.url]
     user = make_user()
     log_in(page, user, ANSWERS)
     credential = add_a_passkey(page, "Home laptop")

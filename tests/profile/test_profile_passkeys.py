@@ -10,17 +10,11 @@ from django.core import mail
 from security.models import Passkey, SecurityEvent
 from tests.profile.profile_support import mail_to, sign_in
 from tests.security.authenticator import BE, UP, SoftAuthenticator
+from tests.signin.test_passkey_login import CHROME
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("passkey_origin")]
 
 URL = "/my/profile/passkeys/"
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36"
-
-
-@pytest.fixture(autouse=True)
-def _origins(settings):
-    settings.PORTAL_WEBAUTHN_RP_ID = "localhost"
-    settings.PORTAL_WEBAUTHN_ORIGINS = ["https://localhost:8443"]
 
 
 @pytest.fixture

@@ -29,10 +29,10 @@ def _passkey(user, name: str = "Work laptop") -> Passkey:
     )
 
 
-def test_the_passkey_added_emails_link_removes_that_passkey(client, make_user, settings):
+def test_the_passkey_added_emails_link_removes_that_passkey(
+    client, make_user, settings, passkey_origin
+):
     settings.ALLOWED_HOSTS = ["testserver", "localhost"]
-    settings.PORTAL_WEBAUTHN_RP_ID = "localhost"
-    settings.PORTAL_WEBAUTHN_ORIGINS = ["https://localhost:8443"]
     customer = make_user()
     # Someone signed in as the customer adds a passkey; the customer gets the email.
     intruder = sign_in(HttpsClient(), customer)

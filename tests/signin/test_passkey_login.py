@@ -15,15 +15,9 @@ from tests.conftest import DEMO_PASSWORD, HttpsClient
 from tests.profile.profile_support import sign_in
 from tests.security.authenticator import SoftAuthenticator
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("passkey_origin")]
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36"
-
-
-@pytest.fixture(autouse=True)
-def _origins(settings):
-    settings.PORTAL_WEBAUTHN_RP_ID = "localhost"
-    settings.PORTAL_WEBAUTHN_ORIGINS = ["https://localhost:8443"]
 
 
 def add_passkey(client_class, user, authenticator: SoftAuthenticator, name="My phone") -> Passkey:

@@ -20,17 +20,11 @@ from tests.conftest import DEMO_PASSWORD
 from tests.security.authenticator import SoftAuthenticator, b64
 from tests.signin.test_passkey_login import CHROME, add_passkey, events
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("passkey_origin")]
 
 OFFER = "Use a passkey instead"
 REFUSED = "Your passkey was not accepted"
 LOCKED = "Online access is temporarily locked"
-
-
-@pytest.fixture(autouse=True)
-def _origins(settings):
-    settings.PORTAL_WEBAUTHN_RP_ID = "localhost"
-    settings.PORTAL_WEBAUTHN_ORIGINS = ["https://localhost:8443"]
 
 
 @pytest.fixture
